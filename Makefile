@@ -1,0 +1,41 @@
+# The two commands that matter: `make demo` (whole pipeline on the demo park) and
+# `make test`. Everything else is a step of those.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test install bootstrap run status lint clean
+
+demo: $(STAMP)
+	$(PY) -m loaders demo
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+bootstrap: $(STAMP)
+	$(PY) -m loaders bootstrap
+
+# make run DATE=2025-10-05, or make run FROM=2025-10-01 TO=2025-10-31
+run: $(STAMP)
+	$(PY) -m loaders run $(if $(DATE),--date $(DATE)) $(if $(FROM),--from $(FROM)) $(if $(TO),--to $(TO))
+
+status: $(STAMP)
+	$(PY) -m loaders status
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check loaders tests
+	$(VENV)/bin/sqlfluff lint dbt_project/models dbt_project/macros dbt_project/tests
+
+clean:
+	rm -rf var reports dbt_project/target dbt_project/logs .pytest_cache

@@ -1,0 +1,202 @@
+"""The PostgreSQL warehouse: finding a server, bootstrapping it, connecting as a role.
+
+The bootstrap is the only code that uses an administrator connection; every run after it
+connects as the loader or the transformer role.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import subprocess
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import psycopg2
+from psycopg2 import sql
+
+from loaders.settings import PROJECT_ROOT, VAR_DIR, Settings
+
+BOOTSTRAP_DIR = PROJECT_ROOT / "scripts" / "bootstrap"
+LOCAL_CLUSTER_DIR = VAR_DIR / "postgres"
+LOCAL_CLUSTER_PORT = 55432
+
+
+class WarehouseError(RuntimeError):
+    """A problem with the PostgreSQL server that the user must fix; the message says how."""
+
+
+def connect(settings: Settings, role: str, database: str | None = None):  # noqa: ANN201
+    """Open a psycopg2 connection as one of the project's roles."""
+    try:
+        return psycopg2.connect(settings.dsn(role, database))
+    except psycopg2.OperationalError as error:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+        user = getattr(settings, f"{role}_user")
+        raise WarehouseError(
+            f"cannot connect to PostgreSQL at {settings.pghost}:{settings.pgport} "
+            f"(database {database or settings.database}, role {user}): {first_line}"
+        ) from error
+
+
+def server_answers(settings: Settings) -> bool:
+    try:
+        connect(settings, "admin", "postgres").close()
+    except WarehouseError:
+        return False
+    return True
+
+
+def _postgres_bindir() -> Path | None:
+    """Where initdb and pg_ctl are: Debian keeps them off PATH, per major version."""
+    on_path = shutil.which("initdb")
+    if on_path:
+        return Path(on_path).parent
+    candidates = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+        key=lambda path: int(Path(path).parts[-3]) if Path(path).parts[-3].isdigit() else 0,
+    )
+    return Path(candidates[-1]).parent if candidates else None
+
+
+def _as_cluster_user(command: list[str]) -> list[str]:
+    """initdb refuses to run as root: run the cluster as the `postgres` system user then."""
+    if os.geteuid() != 0:
+        return command
+    return ["runuser", "-u", "postgres", "--", *command]
+
+
+def start_local_cluster(settings: Settings) -> Settings:
+    """Start (creating it if needed) a throw-away cluster under var/postgres on loopback."""
+    bindir = _postgres_bindir()
+    if bindir is None:
+        raise WarehouseError(
+            "no PostgreSQL server answers and no PostgreSQL server binaries were found "
+            "(initdb, pg_ctl). Install them (Debian/Ubuntu: `sudo apt-get install postgresql`; "
+            "macOS: `brew install postgresql@15`) or point WINDFARM_PGHOST/WINDFARM_PGPORT "
+            "at a running server."
+        )
+    data_dir = LOCAL_CLUSTER_DIR / "data"
+    LOCAL_CLUSTER_DIR.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() == 0:
+        owner = pwd.getpwnam("postgres")
+        os.chown(LOCAL_CLUSTER_DIR, owner.pw_uid, owner.pw_gid)
+    if not (data_dir / "PG_VERSION").exists():
+        print(f"[warehouse] creating a local PostgreSQL cluster in {data_dir}")
+        subprocess.run(
+            _as_cluster_user(
+                [
+                    str(bindir / "initdb"),
+                    "-D",
+                    str(data_dir),
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "--encoding=UTF8",
+                    "--locale=C.UTF-8",
+                ]
+            ),
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    local = replace(settings, pghost="127.0.0.1", pgport=LOCAL_CLUSTER_PORT, admin_user="postgres")
+    if not server_answers(local):
+        print(
+            f"[warehouse] starting the local PostgreSQL cluster on 127.0.0.1:{LOCAL_CLUSTER_PORT}"
+        )
+        options = f"-p {LOCAL_CLUSTER_PORT} -c listen_addresses=127.0.0.1 -k {LOCAL_CLUSTER_DIR}"
+        subprocess.run(
+            _as_cluster_user(
+                [
+                    str(bindir / "pg_ctl"),
+                    "-D",
+                    str(data_dir),
+                    "-o",
+                    options,
+                    "-l",
+                    str(LOCAL_CLUSTER_DIR / "server.log"),
+                    "-w",
+                    "start",
+                ]
+            ),
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        for _ in range(30):
+            if server_answers(local):
+                break
+            time.sleep(1)
+        else:
+            raise WarehouseError(
+                f"the local cluster did not start; see {LOCAL_CLUSTER_DIR / 'server.log'}"
+            )
+    return local
+
+
+def find_server(settings: Settings, *, explicit: bool) -> Settings:
+    """The configured server if it answers; else, when nothing was configured, a local one.
+
+    `explicit` is true when the user named a server: then we never substitute another.
+    """
+    if server_answers(settings):
+        return settings
+    if explicit:
+        raise WarehouseError(
+            f"PostgreSQL does not answer at {settings.pghost}:{settings.pgport} "
+            f"as {settings.admin_user}; check WINDFARM_PGHOST, WINDFARM_PGPORT and "
+            "WINDFARM_ADMIN_USER/WINDFARM_ADMIN_PASSWORD."
+        )
+    print(f"[warehouse] nothing answers at {settings.pghost}:{settings.pgport}")
+    return start_local_cluster(settings)
+
+
+def _run_sql_file(cursor, path: Path, database: str) -> None:  # noqa: ANN001
+    text = path.read_text(encoding="utf-8")
+    quoted = sql.Identifier(database).as_string(cursor.connection)
+    cursor.execute(text.replace("{database}", quoted))
+
+
+def bootstrap(settings: Settings) -> None:
+    """Create the database, roles, schemas and grants; re-running changes nothing."""
+    admin = connect(settings, "admin", "postgres")
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        _run_sql_file(cursor, BOOTSTRAP_DIR / "01_roles.sql", settings.database)
+        for role in ("loader", "transformer", "analyst"):
+            password = getattr(settings, f"{role}_password")
+            if password:
+                cursor.execute(
+                    sql.SQL("alter role {} password %s").format(
+                        sql.Identifier(getattr(settings, f"{role}_user"))
+                    ),
+                    (password,),
+                )
+        cursor.execute("select 1 from pg_database where datname = %s", (settings.database,))
+        if cursor.fetchone() is None:
+            cursor.execute(
+                sql.SQL("create database {} owner windfarm_owner").format(
+                    sql.Identifier(settings.database)
+                )
+            )
+    admin.close()
+    database = connect(settings, "admin")
+    database.autocommit = True
+    with database.cursor() as cursor:
+        _run_sql_file(cursor, BOOTSTRAP_DIR / "02_schemas_and_grants.sql", settings.database)
+    database.close()
+
+
+def drop_database(settings: Settings) -> None:
+    """Drop the warehouse database (tests use a fresh one per session)."""
+    admin = connect(settings, "admin", "postgres")
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(
+            sql.SQL("drop database if exists {} with (force)").format(
+                sql.Identifier(settings.database)
+            )
+        )
+    admin.close()

@@ -1,0 +1,49 @@
+"""Shared fixtures: a fresh PostgreSQL database per test session, dropped afterwards.
+
+The server is the one the pipeline would use (WINDFARM_PGHOST/PGPORT, default
+127.0.0.1:5432, administrator WINDFARM_ADMIN_USER, default postgres).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from loaders import warehouse
+from loaders.settings import Settings, load_settings
+
+TEST_PSEUDONYM_KEY = "test-key-" + "0" * 40
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """Settings pointing at a new database and at temporary folders for everything else."""
+    work = tmp_path_factory.mktemp("windfarm")
+    configured = load_settings()
+    if not warehouse.server_answers(configured):
+        pytest.fail(
+            f"PostgreSQL does not answer at {configured.pghost}:{configured.pgport} as "
+            f"{configured.admin_user}: start it (CI does) or set WINDFARM_PGHOST/WINDFARM_PGPORT"
+        )
+    test_settings = replace(
+        configured,
+        database=f"windfarm_test_{secrets.token_hex(4)}",
+        pseudonym_key=TEST_PSEUDONYM_KEY,
+        dlt_dir=str(work / "dlt"),
+        reports_dir=str(work / "reports"),
+        csv_inbox=str(work / "demo" / "inbox"),
+        sensor_db_url=f"sqlite:///{work / 'demo' / 'sources' / 'sensor.db'}",
+    )
+    warehouse.bootstrap(test_settings)
+    yield test_settings
+    warehouse.drop_database(test_settings)
+
+
+@pytest.fixture(scope="session")
+def demo_dir(settings: Settings) -> Path:
+    """Where the session's demo park lives (the folder holding inbox/ and sources/)."""
+    return Path(settings.csv_inbox).parent

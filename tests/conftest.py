@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from loaders import warehouse
+from loaders import pipeline, warehouse
 from loaders.settings import Settings, load_settings
 
 TEST_PSEUDONYM_KEY = "test-key-" + "0" * 40
@@ -47,3 +47,17 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
 def demo_dir(settings: Settings) -> Path:
     """Where the session's demo park lives (the folder holding inbox/ and sources/)."""
     return Path(settings.csv_inbox).parent
+
+
+@pytest.fixture(scope="session")
+def demo(settings: Settings, demo_dir: Path) -> Iterator[tuple[Settings, object, object]]:
+    """The demo month generated and run once for the whole session:
+    (settings with the weather server's URL, the generated park, the run's outcome)."""
+    from loaders.demo_park import generate, serve_in_background
+    from loaders.demo_park.park import DEMO_END, DEMO_START
+
+    park = generate(demo_dir, DEMO_START, DEMO_END, seed=42)
+    with serve_in_background(demo_dir / "weather") as server:
+        run_settings = replace(settings, weather_base_url=server.base_url)
+        first = pipeline.run(run_settings, DEMO_START, DEMO_END)
+        yield run_settings, park, first

@@ -17,6 +17,7 @@ from pathlib import Path
 import dlt
 import pandas as pd
 import sqlalchemy as sa
+from dlt.destinations.impl.postgres.configuration import PostgresCredentials
 
 from loaders import audit, transform
 from loaders.pseudonymise import Pseudonymiser
@@ -31,6 +32,10 @@ RAW_DATASET = "raw"
 
 # dlt gzips its intermediate files by default: most of the load time on these volumes.
 os.environ.setdefault("DATA_WRITER__DISABLE_COMPRESSION", "true")
+# Arrow tables skip dlt's row normaliser, and with it the load id: ask for it, as every
+# raw row must say which load brought it.
+os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
+os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_ID", "true")
 
 
 @dataclass
@@ -60,14 +65,26 @@ def new_run_id() -> str:
 
 
 def dlt_pipeline(settings: Settings, name: str) -> dlt.Pipeline:
-    """A dlt pipeline landing in `raw` as the loader role; local state kept per database."""
-    return dlt.pipeline(
+    """A dlt pipeline landing in `raw` as the loader role; local state kept per database.
+
+    A load package left pending by an interrupted run is finished first, deliberately:
+    otherwise dlt would load it and ignore the new data of this run.
+    """
+    credentials = PostgresCredentials()
+    credentials.parse_native_representation(settings.sqlalchemy_url("loader"))
+    credentials.resolve()  # an empty password is legitimate (trust, peer or cert auth)
+    pipeline = dlt.pipeline(
         pipeline_name=f"windfarm_{name}",
-        destination=dlt.destinations.postgres(credentials=settings.sqlalchemy_url("loader")),
+        destination=dlt.destinations.postgres(credentials=credentials),
         dataset_name=RAW_DATASET,
         pipelines_dir=str(Path(settings.dlt_dir) / settings.database),
         progress="log" if os.environ.get("WINDFARM_DLT_PROGRESS") else None,
     )
+    if pipeline.has_pending_data:
+        print(f"[{name}] finishing a load package left pending by an interrupted run")
+        pipeline.normalize()
+        pipeline.load()
+    return pipeline
 
 
 def _row_counts(pipeline: dlt.Pipeline) -> dict[str, int]:

@@ -70,6 +70,7 @@ class Settings:
     reports_dir: str = str(PROJECT_ROOT / "reports")
     dlt_dir: str = str(VAR_DIR / "dlt")
     dbt_project_dir: str = str(PROJECT_ROOT / "dbt_project")
+    dbt_target_dir: str = str(PROJECT_ROOT / "dbt_project" / "target")
 
     def dsn(self, role: str, database: str | None = None) -> str:
         """A libpq connection string for `admin`, `loader`, `transformer` or `analyst`."""

@@ -42,14 +42,18 @@ def dbt_environment(settings: Settings) -> dict[str, str]:
 def run_dbt(settings: Settings, *args: str) -> subprocess.CompletedProcess:
     """Any dbt command on the project, output streamed to ours."""
     project = settings.dbt_project_dir
-    command = [dbt_executable(), *args, "--project-dir", project, "--profiles-dir", project]
+    command = [
+        dbt_executable(), *args,
+        "--project-dir", project, "--profiles-dir", project,
+        "--target-path", settings.dbt_target_dir,
+    ]
     return subprocess.run(command, env=dbt_environment(settings), check=False)
 
 
 def build(settings: Settings, *extra: str) -> DbtOutcome:
     """`dbt build`; failures are returned with their node and message, never raised."""
     print("[dbt] dbt build")
-    results_path = Path(settings.dbt_project_dir) / "target" / "run_results.json"
+    results_path = Path(settings.dbt_target_dir) / "run_results.json"
     results_path.unlink(missing_ok=True)  # never read an earlier run's results
     completed = run_dbt(settings, "build", *extra)
     if not results_path.exists():

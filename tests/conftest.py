@@ -35,6 +35,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
         pseudonym_key=TEST_PSEUDONYM_KEY,
         dlt_dir=str(work / "dlt"),
         reports_dir=str(work / "reports"),
+        dbt_target_dir=str(work / "dbt_target"),
         csv_inbox=str(work / "demo" / "inbox"),
         sensor_db_url=f"sqlite:///{work / 'demo' / 'sources' / 'sensor.db'}",
     )

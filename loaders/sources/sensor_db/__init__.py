@@ -48,6 +48,11 @@ def _utc(values: pd.Series, zone: str) -> pd.Series:
     return parsed.dt.tz_localize(zone, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
 
 
+def _text_or_none(value: object) -> str | None:
+    """pandas reads a NULL text as None or NaN depending on the column's other values."""
+    return None if value is None or pd.isna(value) else str(value)
+
+
 def _window_bounds(column: sa.Column, start: datetime, end: datetime) -> tuple[object, object]:
     """Bounds for the SQL filter. Text timestamps compare as text, so widen by a day and
     filter exactly after parsing."""
@@ -209,7 +214,7 @@ def sensor_db_source(
                     "started_at": started[index].to_pydatetime(),
                     "ended_at": None if pd.isna(ended[index]) else ended[index].to_pydatetime(),
                     "acknowledged_by_pseudonym": pseudonymiser.token(
-                        frame.at[index, "acknowledged_by"]
+                        _text_or_none(frame.at[index, "acknowledged_by"])
                     ),
                     "started_date": started[index].date(),
                     "_source_table": ALARM_TABLE,

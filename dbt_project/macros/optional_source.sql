@@ -1,0 +1,27 @@
+{#-
+    A source table that may not exist yet. dlt creates a table with its first row, so a
+    `__rejected` table is missing until something is rejected; nothing rejected is not
+    an error. Renders the relation when it exists, else an empty, aliased row set of the
+    given columns ({name: type}), so the models over it still build.
+-#}
+{% macro optional_source(source_name, table_name, columns) -%}
+{%- set relation = source(source_name, table_name) -%}
+{%- set found = adapter.get_relation(
+    database=relation.database, schema=relation.schema, identifier=relation.identifier
+) if execute else relation -%}
+{%- if found is none -%}
+(select
+{%- for name, type in columns.items() %} null::{{ type }} as {{ name }}{{ ',' if not loop.last }}
+{%- endfor %} where false) as {{ table_name }}
+{%- else -%}
+{{ relation }}
+{%- endif -%}
+{%- endmacro %}
+
+{#- Columns of the CSV loaders' rejected tables. -#}
+{% macro csv_rejected_columns() -%}
+{{ return({
+    '_source_file': 'text', '_source_line': 'bigint', '_source_file_sha256': 'text',
+    'raw_line': 'text', 'reason': 'text', '_dlt_load_id': 'text', '_dlt_id': 'text',
+}) }}
+{%- endmacro %}

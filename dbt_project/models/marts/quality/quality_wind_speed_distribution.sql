@@ -1,0 +1,82 @@
+{#-
+    Distribution of the 10-minute mean wind speed over all turbines, in 1 m/s bins from
+    0 to 30 m/s, plus one bin below 0 and one open bin at 30 m/s and above. Every bin is
+    present, with zero counts when empty. Gaps and null values are not counted.
+-#}
+with
+
+flagged as (
+
+    select * from {{ ref('int_measurements_flagged') }}
+
+),
+
+bins as (
+
+    select
+        bin_index,
+        case when bin_index >= 0 then bin_index end as bin_lower_ms,
+        case when bin_index < 30 then bin_index + 1 end as bin_upper_ms,
+        case
+            when bin_index < 0 then '< 0'
+            when bin_index >= 30 then '>= 30'
+            else bin_index || '-' || bin_index + 1
+        end as bin_label
+    from generate_series(-1, 30) as bin_indexes (bin_index)
+
+),
+
+binned as (
+
+    select
+        case
+            when wind_speed_avg < 0 then -1
+            when wind_speed_avg >= 30 then 30
+            else floor(wind_speed_avg)::integer
+        end as bin_index,
+        is_valid,
+        is_out_of_range_wind_speed
+    from flagged
+    where wind_speed_avg is not null
+
+),
+
+counted as (
+
+    select
+        bin_index,
+        count(*) as row_count,
+        count(*) filter (where not is_valid) as flagged_row_count,
+        count(*) filter (where is_out_of_range_wind_speed) as out_of_range_row_count
+    from binned
+    group by bin_index
+
+),
+
+final as (
+
+    select
+        -- keys
+        bins.bin_index,
+
+        -- attributes
+        bins.bin_label,
+        bins.bin_lower_ms,
+        bins.bin_upper_ms,
+
+        -- measures
+        coalesce(counted.row_count, 0) as row_count,
+        coalesce(counted.flagged_row_count, 0) as flagged_row_count,
+        coalesce(counted.out_of_range_row_count, 0) as out_of_range_row_count,
+        coalesce(
+            round(100.0 * counted.row_count / nullif(sum(counted.row_count) over (), 0), 2),
+            0
+        ) as pct_of_rows
+
+    from bins
+    left join counted
+        on bins.bin_index = counted.bin_index
+
+)
+
+select * from final

@@ -1,0 +1,32 @@
+with
+
+source as (
+
+    select * from {{ source('scada', 'scada_measurements') }}
+
+),
+
+renamed as (
+
+    select
+        -- keys
+        turbine_id,
+        measured_at,
+        measured_date,
+
+        -- measures: 10-minute averages of the canonical signals, SI units
+        {%- for signal in measurement_signals() %}
+        {{ signal.column }},
+        {%- endfor %}
+
+        -- metadata: origin of the row
+        source_row_id,
+        _source_table as source_table,
+        _dlt_load_id as dlt_load_id,
+        _dlt_id as dlt_id
+
+    from source
+
+)
+
+select * from renamed

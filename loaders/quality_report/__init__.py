@@ -1,13 +1,45 @@
-"""The quality page written after every run (placeholder until the full page lands)."""
+"""The quality page written after every run: `reports/<run_id>/index.html` and `reports/latest`.
+
+The pipeline calls `write_report` after the run's audit row is final, so the page shows
+the run's real outcome. The page is one static HTML file that opens from disk with no
+network (inline style, inline SVG charts); beside it the run's dbt `run_results.json`,
+kept because dbt overwrites its own copy on the next build.
+
+Modules: `figures` reads the warehouse, `dbt_results` reads dbt's results, `charts` draws
+SVG, `page` writes HTML, `publish` puts files on disk atomically.
+"""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
+from loaders.quality_report import dbt_results, figures, page, publish
 from loaders.settings import Settings
+
+__all__ = ["write_report"]
 
 
 def write_report(settings: Settings, run_id: str, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"<html><body><h1>Run {run_id}</h1></body></html>", encoding="utf-8")
+    """Write the run's quality page at `path` (`<reports_dir>/<run_id>/index.html`).
+
+    Also copies dbt's run_results.json into the run's folder when it exists and points
+    `<reports_dir>/latest` at the newest run's folder. Returns `path`.
+    """
+    path = Path(path)
+    run_dir = path.parent
+    run_dir.mkdir(parents=True, exist_ok=True)
+    collected = figures.collect(settings, run_id)
+    # The run's own dbt target folder (`--target-path`), where this build wrote its results.
+    source_results = Path(settings.dbt_target_dir) / publish.RUN_RESULTS
+    copied = publish.copy_run_results(source_results, run_dir)
+    reports_dir = Path(settings.reports_dir)
+    context = page.PageContext(
+        dbt=dbt_results.load(copied) if copied else None,
+        dbt_results_file=publish.RUN_RESULTS if copied else None,
+        run_pages=frozenset(folder.name for folder in publish.run_folders(reports_dir)),
+        generated_at=datetime.now(UTC),
+    )
+    publish.write_atomically(path, page.render(collected, context))
+    publish.point_latest(reports_dir, run_dir)
     return path

@@ -1,0 +1,426 @@
+"""The quality page of the demo month: its figures equal SQL, and a real browser shows it offline.
+
+The page is read back through its `data-*` attributes and ids (never its wording), and each
+figure is recomputed here with SQL written independently of `loaders.quality_report`.
+The browser tests open the page from disk in headless Chromium, with the network
+features turned off, and check what was rendered.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import struct
+import subprocess
+from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from loaders import warehouse
+from loaders.settings import Settings
+
+REQUIRED_SIGNALS = (
+    "wind_speed",
+    "active_power",
+    "gearbox_bearing_temp",
+    "gearbox_oil_temp",
+    "ambient_temp",
+)
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "chromium", "chromium-browser")
+BROWSER_TIMEOUT_S = 180
+WINDOW = (1280, 2400)
+# A resource fetched from elsewhere: src/href/url() with a scheme or protocol-relative URL.
+EXTERNAL_REFERENCE = re.compile(
+    r"""(?:\b(?:src|href|xlink:href|action|poster|srcset)\s*=\s*["']?\s*"""
+    r"""|url\(\s*["']?\s*|@import\s+["']?)(?:[a-z][a-z0-9+.-]*:|//)""",
+    re.IGNORECASE,
+)
+
+
+VOID_ELEMENTS = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
+)
+
+
+class Page(HTMLParser):
+    """The page's tags with their attributes, and the text of the elements with an id."""
+
+    def __init__(self, markup: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self._open: list[tuple[str, str | None]] = []
+        self.texts: dict[str, str] = {}  # text of each element with an id, spaces collapsed
+        self.feed(markup)
+        self.close()
+
+    def handle_starttag(self, tag: str, attributes: list[tuple[str, str | None]]) -> None:
+        attrs = dict(attributes)
+        self.tags.append((tag, attrs))
+        if tag not in VOID_ELEMENTS:
+            self._open.append((tag, attrs.get("id")))
+
+    def handle_startendtag(self, tag: str, attributes: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attributes)))
+
+    def handle_endtag(self, tag: str) -> None:
+        while self._open:
+            open_tag, element_id = self._open.pop()
+            if element_id:
+                self.texts[element_id] = " ".join(self.texts.get(element_id, "").split())
+            if open_tag == tag:
+                break
+
+    def handle_data(self, data: str) -> None:
+        for _, element_id in self._open:
+            if element_id:
+                self.texts[element_id] = self.texts.get(element_id, "") + data
+
+    def having(self, *names: str, **values: str) -> list[dict[str, str | None]]:
+        """Attributes of the tags carrying every attribute in `names` and `values`."""
+        return [
+            attrs
+            for _, attrs in self.tags
+            if all(name in attrs for name in names)
+            and all(attrs.get(key.replace("_", "-")) == value for key, value in values.items())
+        ]
+
+    def by_id(self, element_id: str) -> dict[str, str | None]:
+        found = [attrs for _, attrs in self.tags if attrs.get("id") == element_id]
+        assert len(found) == 1, f"expected one element #{element_id}, found {len(found)}"
+        return found[0]
+
+
+def query(settings: Settings, sql: str, params: tuple = ()) -> list[tuple]:
+    with warehouse.connect(settings, "admin") as connection, connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    connection.close()
+    return rows
+
+
+def scalar(settings: Settings, sql: str, params: tuple = ()) -> object:
+    return query(settings, sql, params)[0][0]
+
+
+@pytest.fixture(scope="module")
+def report(demo) -> Path:  # noqa: ANN001
+    _, _, outcome = demo
+    assert outcome.report_path, "the run wrote no quality page"
+    path = Path(outcome.report_path)
+    assert path.is_file()
+    return path
+
+
+@pytest.fixture(scope="module")
+def markup(report: Path) -> str:
+    return report.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def page(markup: str) -> Page:
+    return Page(markup)
+
+
+@pytest.fixture(scope="module")
+def audit_row(demo) -> dict:  # noqa: ANN001
+    settings, _, outcome = demo
+    columns = ("started_at", "ended_at", "status", "date_from", "date_to", "rows_by_source")
+    row = query(
+        settings,
+        f"select {', '.join(columns)}, code_version, report_path "
+        "from audit.pipeline_runs where run_id = %s",
+        (outcome.run_id,),
+    )[0]
+    return dict(zip((*columns, "code_version", "report_path"), row, strict=True))
+
+
+# --- files --------------------------------------------------------------------------------
+
+
+def test_the_page_latest_and_dbt_results_are_in_place(demo, report: Path, audit_row) -> None:  # noqa: ANN001
+    settings, _, outcome = demo
+    reports = Path(settings.reports_dir)
+    assert report == reports / outcome.run_id / "index.html"
+    assert audit_row["report_path"] == str(report)
+    latest = reports / "latest"
+    assert latest.exists()
+    assert latest.resolve() == report.parent.resolve()
+    if latest.is_symlink():
+        assert not os.path.isabs(os.readlink(latest))  # the reports folder can move
+    assert (latest / "index.html").read_bytes() == report.read_bytes()
+    results = json.loads((report.parent / "run_results.json").read_text(encoding="utf-8"))
+    assert results["results"], "the copied run_results.json lists no node"
+    invoked = datetime.fromisoformat(
+        results["metadata"]["invocation_started_at"].replace("Z", "+00:00")
+    )
+    assert invoked >= audit_row["started_at"] - timedelta(minutes=1)  # this run's dbt build
+
+
+def test_the_page_references_nothing_outside_itself(markup: str, page: Page) -> None:
+    assert not EXTERNAL_REFERENCE.search(markup), EXTERNAL_REFERENCE.search(markup)
+    assert not [tag for tag, _ in page.tags if tag in ("script", "link", "iframe", "img")]
+    for _, attrs in page.tags:
+        for name in ("href", "src"):
+            value = attrs.get(name)
+            if value is not None:
+                assert value.startswith("#") or not re.match(r"^[a-z][a-z0-9+.-]*:|^//", value)
+    policy = [a["content"] for a in page.having("content", http_equiv="Content-Security-Policy")]
+    assert policy and "default-src 'none'" in policy[0]
+
+
+# --- figures against SQL -----------------------------------------------------------------
+
+
+def test_the_header_is_the_audit_row(demo, page: Page, audit_row: dict) -> None:  # noqa: ANN001
+    _, _, outcome = demo
+    assert page.texts["run-id"] == outcome.run_id
+    assert page.by_id("run-status")["data-status"] == audit_row["status"] == outcome.status
+    seconds = (audit_row["ended_at"] - audit_row["started_at"]).total_seconds()
+    assert float(page.by_id("run-duration")["data-seconds"]) == pytest.approx(seconds, abs=0.001)
+    assert page.texts["run-dates"] == f"{audit_row['date_from']} → {audit_row['date_to']}"
+    assert page.texts["run-code-version"] == audit_row["code_version"]
+    started = audit_row["started_at"].astimezone(UTC)
+    assert page.texts["run-started"] == started.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def test_rows_extracted_equal_the_audit_row(page: Page, audit_row: dict) -> None:
+    expected = {
+        (source, table): rows
+        for source, details in audit_row["rows_by_source"].items()
+        for table, rows in details.get("tables", {}).items()
+    }
+    shown = {
+        (attrs["data-source"], attrs["data-table"]): int(attrs["data-rows"])
+        for attrs in page.having("data-source", "data-table", "data-rows")
+    }
+    assert shown == expected
+    assert expected[("sensor_db", "scada_measurements")] > 12_000
+    assert int(page.by_id("rows-loaded-total")["data-rows"]) == sum(expected.values())
+    for source, details in audit_row["rows_by_source"].items():
+        total = page.having(data_source_total=source)[0]
+        rejected = details.get("rows_rejected")
+        if isinstance(rejected, dict):
+            rejected = sum(rejected.values())
+        if rejected is not None:
+            assert int(total["data-rows-rejected"]) == rejected
+
+
+def test_rejected_rows_and_marts_equal_sql(demo, page: Page) -> None:  # noqa: ANN001
+    settings, _, _ = demo
+    tables = [
+        name
+        for (name,) in query(
+            settings,
+            "select table_name from information_schema.tables where table_schema = 'raw' "
+            "and table_name like %s order by 1",
+            ("%\\_\\_rejected",),
+        )
+    ]
+    assert "production_daily__rejected" in tables and "maintenance_log__rejected" in tables
+    shown = {a["data-rejected-table"]: a for a in page.having("data-rejected-table")}
+    assert set(shown) == {f"raw.{table}" for table in tables}
+    for table in tables:
+        rows = scalar(settings, f'select count(*) from raw."{table}"')
+        assert int(shown[f"raw.{table}"]["data-rows"]) == rows
+        top = query(
+            settings,
+            f'select reason, count(*) from raw."{table}" group by 1 order by 2 desc, 1 limit 1',
+        )
+        if top:
+            assert top[0][0] in [a["data-reason"] for a in page.having("data-reason")]
+    csv_rejected = int(shown["raw.production_daily__rejected"]["data-rows"]) + int(
+        shown["raw.maintenance_log__rejected"]["data-rows"]
+    )
+    assert csv_rejected >= 3  # the demo's broken rows
+    for mart in ("core.dim_turbine", "core.fct_turbine_measurements", "core.fct_weather_hourly"):
+        assert int(page.having(data_mart=mart)[0]["data-rows"]) == scalar(
+            settings, f"select count(*) from {mart}"
+        )
+
+
+def test_completeness_of_one_turbine_matches_sql(demo, page: Page) -> None:  # noqa: ANN001
+    settings, _, _ = demo
+    # The turbine with the most gaps: the demo's dropouts make its figures non-trivial.
+    turbine = scalar(
+        settings,
+        "select turbine_id from core.fct_turbine_measurements group by turbine_id "
+        "order by count(*) filter (where is_gap) desc, turbine_id limit 1",
+    )
+    counts = ", ".join(f"count({signal}_avg)" for signal in REQUIRED_SIGNALS)
+    expected, present, *non_null = query(
+        settings,
+        f"select count(*), count(*) filter (where not is_gap), {counts} "
+        "from core.fct_turbine_measurements where turbine_id = %s",
+        (turbine,),
+    )[0]
+    pct_present, *pct_non_null = query(
+        settings,
+        "select round(100.0 * %s / %s, 2), "
+        + ", ".join("round(100.0 * %s / %s, 2)" for _ in REQUIRED_SIGNALS),
+        (present, expected, *[v for n in non_null for v in (n, expected)]),
+    )[0]
+    assert expected > 0 and present < expected  # the demo's dropouts are gaps
+    cells = {a["data-signal"]: a for a in page.having("data-signal", data_turbine=turbine)}
+    for signal, count, pct in zip(REQUIRED_SIGNALS, non_null, pct_non_null, strict=True):
+        cell = cells[signal]
+        assert int(cell["data-expected"]) == expected, signal
+        assert int(cell["data-present"]) == present, signal
+        assert int(cell["data-non-null"]) == count, signal
+        assert cell["data-pct-present"] == f"{pct_present:.2f}", signal
+        assert cell["data-pct-non-null"] == f"{pct:.2f}", signal
+        grade = "good" if pct >= 98 else "warn" if pct >= 90 else "bad"
+        assert cell["data-grade"] == grade and grade in cell["class"].split(), signal
+    turbines = {t for (t,) in query(settings, "select turbine_id from core.dim_turbine")}
+    for signal in REQUIRED_SIGNALS:
+        assert {a["data-turbine"] for a in page.having(data_signal=signal)} == turbines
+
+
+def test_the_histogram_counts_every_wind_speed(demo, page: Page) -> None:  # noqa: ANN001
+    settings, _, _ = demo
+    bars = {a["data-bin"]: int(a["data-count"]) for a in page.having("data-bin", "data-count")}
+    non_null = scalar(settings, "select count(wind_speed_avg) from core.fct_turbine_measurements")
+    assert non_null > 10_000
+    assert sum(bars.values()) == non_null
+    assert int(page.by_id("wind-speed-histogram")["data-total"]) == non_null
+    by_bin = query(
+        settings,
+        "select floor(wind_speed_avg)::integer, count(*) from core.fct_turbine_measurements "
+        "where wind_speed_avg >= 0 and wind_speed_avg < 30 group by 1",
+    )
+    for lower, count in by_bin:
+        assert bars[f"{lower}-{lower + 1}"] == count
+    assert len([label for label in bars if re.fullmatch(r"\d+-\d+", label)]) >= 25
+
+
+def test_the_dbt_section_reports_this_runs_tests(report: Path, page: Page) -> None:
+    results = json.loads((report.parent / "run_results.json").read_text(encoding="utf-8"))
+    tests = [r for r in results["results"] if r["unique_id"].startswith(("test.", "unit_test."))]
+    problems = [r for r in tests if r["status"] in ("fail", "error", "warn", "runtime error")]
+    summary = page.by_id("dbt-tests-summary")
+    assert int(summary["data-tests-total"]) == len(tests) > 0
+    assert int(summary["data-tests-problems"]) == len(problems)
+    shown = {a["data-node"]: a["data-test-status"] for a in page.having("data-test-status")}
+    for problem in problems:
+        assert shown[problem["unique_id"]] == problem["status"]
+    if not problems:
+        assert page.texts["dbt-tests-summary"] == f"All {len(tests):,} tests passed."
+
+
+def test_the_trend_lists_the_recorded_runs(demo, page: Page) -> None:  # noqa: ANN001
+    settings, _, outcome = demo
+    rows = page.having("data-run-id", "data-rows-loaded")
+    assert 1 <= len(rows) <= 10
+    assert rows[0]["data-run-id"] == outcome.run_id
+    for attrs in rows:
+        status, by_source = query(
+            settings,
+            "select status, rows_by_source from audit.pipeline_runs where run_id = %s",
+            (attrs["data-run-id"],),
+        )[0]
+        assert attrs["data-status"] == status
+        loaded = sum(
+            rows for details in by_source.values() for rows in details.get("tables", {}).values()
+        )
+        assert int(attrs["data-rows-loaded"]) == loaded
+
+
+# --- a real browser ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    for candidate in CHROMIUM_CANDIDATES:
+        found = shutil.which(candidate)
+        if found:
+            return found
+    pytest.skip(
+        "Chromium is not installed: install the `chromium` package "
+        "(Debian/Ubuntu: `apt-get install -y chromium`) to run the browser checks"
+    )
+
+
+def browser(chromium: str, profile: Path, *args: str) -> subprocess.CompletedProcess:
+    """Headless Chromium with every background network feature off, fresh profile."""
+    command = [
+        chromium,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--no-default-browser-check",
+        f"--user-data-dir={profile}",
+        f"--window-size={WINDOW[0]},{WINDOW[1]}",
+        *args,
+    ]
+    return subprocess.run(
+        command, capture_output=True, text=True, timeout=BROWSER_TIMEOUT_S, check=False
+    )
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    header = path.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG file"
+    return struct.unpack(">II", header[16:24])
+
+
+def test_chromium_takes_a_screenshot_of_the_page(
+    chromium: str, report: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    work = tmp_path_factory.mktemp("screenshot")
+    screenshot = work / "quality_page.png"
+    completed = browser(
+        chromium, work / "profile", f"--screenshot={screenshot}", report.resolve().as_uri()
+    )
+    assert screenshot.is_file(), completed.stderr[-3000:]
+    assert png_size(screenshot) == WINDOW
+    assert screenshot.stat().st_size > 50_000, "the screenshot looks blank"
+    artifacts = os.environ.get("WINDFARM_TEST_ARTIFACTS")
+    if artifacts:
+        Path(artifacts).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(screenshot, Path(artifacts) / screenshot.name)
+    print(f"quality page screenshot: {screenshot}")
+
+
+def test_chromium_renders_the_key_figures_without_console_errors(
+    chromium: str, report: Path, page: Page, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    work = tmp_path_factory.mktemp("dom")
+    latest = report.parent.parent / "latest" / "index.html"
+    completed = browser(
+        chromium,
+        work / "profile",
+        "--enable-logging=stderr",
+        "--v=0",
+        "--dump-dom",
+        latest.absolute().as_uri(),  # through `latest`, as people bookmark it
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    rendered = Page(completed.stdout)
+    assert rendered.texts["run-id"] == page.texts["run-id"]
+    assert rendered.by_id("run-status")["data-status"] == page.by_id("run-status")["data-status"]
+    assert (
+        rendered.by_id("rows-loaded-total")["data-rows"]
+        == (page.by_id("rows-loaded-total")["data-rows"])
+    )
+    bars = rendered.having("data-bin", "data-count")
+    assert len(bars) == len(page.having("data-bin", "data-count")) >= 25
+    assert sum(int(a["data-count"]) for a in bars) == int(
+        page.by_id("wind-speed-histogram")["data-total"]
+    )
+    cells = rendered.having("data-signal", "data-pct-non-null")
+    assert len(cells) == len(page.having("data-signal", "data-pct-non-null")) > 0
+    assert rendered.texts["dbt-tests-summary"] == page.texts["dbt-tests-summary"]
+    console = [
+        line
+        for line in completed.stderr.splitlines()
+        if ":CONSOLE" in line or "Uncaught" in line or "Refused to" in line
+    ]
+    assert not console, "\n".join(console)

@@ -1,0 +1,455 @@
+"""The quality page's building blocks without a database: SVG, HTML, dbt results, files."""
+
+from __future__ import annotations
+
+import os
+import re
+import xml.etree.ElementTree as ET
+from datetime import UTC, date, datetime, timedelta
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from loaders.quality_report import charts, dbt_results, figures, page, publish
+from loaders.quality_report.markup import attrs, duration, esc
+
+HOSTILE = "<script>alert('x')</script> & \"quoted\""
+EXTERNAL = re.compile(r"""(?:src|href|xlink:href)\s*=\s*["']?\s*(?:https?:)?//""", re.I)
+
+
+class _Collector(HTMLParser):
+    """Every start tag with its attributes, and the page's text, for assertions."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attributes: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attributes)))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def parse(markup: str) -> _Collector:
+    collector = _Collector()
+    collector.feed(markup)
+    collector.close()
+    return collector
+
+
+# --- markup ------------------------------------------------------------------------------
+
+
+def test_esc_and_attrs_escape_text_and_attribute_values() -> None:
+    assert esc(HOSTILE) == (
+        "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; &quot;quoted&quot;"
+    )
+    assert esc(None) == ""
+    rendered = attrs(class_="a", data_run_id=HOSTILE, hidden=True, title=None, open=False)
+    assert rendered.startswith(' class="a" data-run-id="&lt;script&gt;')
+    assert rendered.endswith(" hidden")
+    assert "title" not in rendered and "open" not in rendered
+    assert attrs(data_count=0) == ' data-count="0"'
+
+
+def test_durations_read_naturally() -> None:
+    assert duration(None) == "—"
+    assert duration(timedelta(seconds=7.25)) == "7.2 s"
+    assert duration(timedelta(seconds=245)) == "4 min 05 s"
+    assert duration(timedelta(hours=1, minutes=2, seconds=3)) == "1 h 02 min 03 s"
+
+
+# --- charts ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("maximum", "expected"),
+    [(0, [0, 1]), (3, [0, 1, 2, 3]), (7, [0, 2, 4, 6, 8]), (131, [0, 50, 100, 150])],
+)
+def test_y_ticks_are_round_and_cover_the_maximum(maximum: int, expected: list[int]) -> None:
+    assert charts.y_ticks(maximum) == expected
+
+
+def test_y_ticks_for_large_counts() -> None:
+    ticks = charts.y_ticks(12_345)
+    assert ticks[0] == 0 and ticks[-1] >= 12_345 and len(ticks) <= 7
+    assert ticks[1] in (2_000, 2_500, 5_000)
+
+
+def _bars() -> list[charts.Bar]:
+    return [
+        charts.Bar("< 0", 2, None, 0.0),
+        *[charts.Bar(f"{i}-{i + 1}", i * 10, float(i), float(i + 1)) for i in range(5)],
+        charts.Bar(">= 30", 1, 30.0, None),
+    ]
+
+
+def test_histogram_svg_is_well_formed_with_one_rect_per_bar() -> None:
+    svg = charts.histogram_svg(
+        _bars(), title=HOSTILE, x_label="speed (m/s)", y_label="periods", chart_id="h"
+    )
+    root = ET.fromstring(svg)  # well-formed XML, so also valid inline SVG in HTML5
+    rects = [el for el in root.iter("rect") if el.get("class") == "bar"]
+    assert [r.get("data-bin") for r in rects] == [b.label for b in _bars()]
+    assert sum(int(r.get("data-count", "0")) for r in rects) == sum(b.value for b in _bars())
+    assert root.find("title").text == HOSTILE  # escaped in the markup, intact once parsed
+    assert "<script>" not in svg
+    texts = [el.text for el in root.iter("text")]
+    assert "speed (m/s)" in texts and "periods" in texts
+    assert "< 0" in texts and ">= 30" in texts  # open bins labelled under the bar
+    assert ["0", "1", "2", "3", "4", "5"] == [t for t in texts if t and t.isdigit()][-6:]
+    assert not EXTERNAL.search(svg) and "http" not in svg
+
+
+def test_histogram_bars_scale_to_the_top_tick() -> None:
+    svg = charts.histogram_svg(
+        [charts.Bar("0-1", 50, 0, 1), charts.Bar("1-2", 100, 1, 2)],
+        title="t",
+        x_label="x",
+        y_label="y",
+        frame=charts.Frame(height=216, top=16, bottom=0),
+    )
+    heights = [float(r.get("height")) for r in ET.fromstring(svg).iter("rect")]
+    assert heights == [100.0, 200.0]  # plot height 200 for the top tick 100
+
+
+def test_an_empty_histogram_says_so() -> None:
+    svg = charts.histogram_svg([charts.Bar("0-1", 0, 0, 1)], title="t", x_label="x", y_label="y")
+    assert "no values to show" in svg
+    ET.fromstring(svg)
+
+
+# --- figures helpers ---------------------------------------------------------------------
+
+
+def test_audit_counts_are_summed_per_file_and_per_table() -> None:
+    assert figures.as_int(5) == 5
+    assert figures.as_int({"a.csv": 3, "b.csv": 4}) == 7
+    assert figures.as_int("x") is None and figures.as_int(True) is None
+    rows = {
+        "sensor_db": {"tables": {"scada_measurements": 100, "scada_alarms": 2}},
+        "production_csv": {"tables": {"production_daily": 5}},
+        "weather_api": {},
+    }
+    assert figures.rows_loaded(rows) == 107
+
+
+def test_source_summaries_keep_a_fixed_order_and_the_errors() -> None:
+    rows = {
+        "weather_api": {"tables": {"weather_hourly": 24}, "rows_read": 24},
+        "production_csv": {
+            "tables": {"production_daily": 5},
+            "rows_read": {"a.csv": 6},
+            "rows_rejected": {"a.csv": 1},
+            "refused_files": {"b.csv": "no header"},
+        },
+        "sensor_db": {"tables": {"scada_measurements": 10}, "rows_rejected": 0},
+    }
+    errors = {"production_csv": "b.csv refused", "dbt": [{"node": "x"}], "extra_source": "down"}
+    summaries = figures.source_summaries(rows, errors)
+    assert [s.source for s in summaries] == [
+        "sensor_db",
+        "production_csv",
+        "weather_api",
+        "extra_source",
+    ]
+    csv = summaries[1]
+    assert (csv.rows_read, csv.rows_rejected, csv.rows_written) == (6, 1, 5)
+    assert csv.refused_files == {"b.csv": "no header"} and csv.error == "b.csv refused"
+    assert summaries[0].rows_rejected == 0 and summaries[2].rows_rejected is None
+    assert summaries[3].tables == () and summaries[3].error == "down"
+
+
+def test_wind_bins_span_every_bin_with_the_marts_labels() -> None:
+    bins = figures.wind_bins({-1: 1, 3: 7, 30: 2})
+    assert len(bins) == 32
+    assert [b.label for b in bins[:3]] == ["< 0", "0-1", "1-2"]
+    assert bins[-1].label == ">= 30" and bins[-1].upper is None and bins[0].lower is None
+    assert sum(b.count for b in bins) == 10 and bins[4].count == 7
+
+
+@pytest.mark.parametrize(
+    ("part", "whole", "expected"),
+    [(1, 3, 33.33), (2, 3, 66.67), (1, 8, 12.5), (1, 800, 0.13), (0, 0, 0.0), (288, 288, 100.0)],
+)
+def test_pct_rounds_like_postgresql(part: int, whole: int, expected: float) -> None:
+    assert figures.pct(part, whole) == expected
+
+
+# --- dbt results -------------------------------------------------------------------------
+
+
+def _results_document() -> dict:
+    def result(unique_id: str, status: str, message: str | None = None, failures=None) -> dict:
+        return {"unique_id": unique_id, "status": status, "message": message, "failures": failures}
+
+    return {
+        "metadata": {
+            "generated_at": "2025-11-01T02:03:00.000000Z",
+            "invocation_started_at": "2025-11-01T02:01:00.000000Z",
+        },
+        "args": {"which": "build"},
+        "elapsed_time": 12.5,
+        "results": [
+            result("model.windfarm.dim_turbine", "success", "SELECT 3"),
+            result("seed.windfarm.turbine_models", "success"),
+            result("test.windfarm.not_null_a.1", "pass", None, 0),
+            result("test.windfarm.unique_b.2", "warn", "Got 2 results", 2),
+            result("test.windfarm.range_c.3", "fail", "Got 5 results, <configured>", 5),
+            result("test.windfarm.broken_d.4", "error", "relation does not exist"),
+            result("model.windfarm.fct_x", "error", "syntax error"),
+            result("model.windfarm.fct_y", "skipped"),
+        ],
+    }
+
+
+def test_dbt_results_list_the_tests_that_did_not_pass_worst_first() -> None:
+    results = dbt_results.parse(_results_document())
+    assert len(results.tests) == 4
+    assert [(t.status, t.name) for t in results.test_problems] == [
+        ("error", "broken_d"),
+        ("fail", "range_c"),
+        ("warn", "unique_b"),
+    ]
+    assert [n.name for n in results.node_problems] == ["fct_x", "fct_y"]
+    assert results.count("model") == 3 and results.command == "build"
+    assert results.generated_at == datetime(2025, 11, 1, 2, 3, tzinfo=UTC)
+
+
+def test_dbt_results_missing_or_broken_file_is_none(tmp_path: Path) -> None:
+    assert dbt_results.load(tmp_path / "absent.json") is None
+    (tmp_path / "broken.json").write_text("{not json", encoding="utf-8")
+    assert dbt_results.load(tmp_path / "broken.json") is None
+
+
+# --- the page ----------------------------------------------------------------------------
+
+STARTED = datetime(2025, 11, 1, 2, 0, tzinfo=UTC)
+
+
+def _figures(run_id: str = "20251101T020000Z-abc123") -> figures.Figures:
+    run = figures.RunSummary(
+        run_id=run_id,
+        started_at=STARTED,
+        ended_at=STARTED + timedelta(seconds=125),
+        status="partial",
+        date_from=date(2025, 10, 1),
+        date_to=date(2025, 10, 31),
+        code_version="abc123def456-dirty",
+        dbt_status="success",
+        run_by="cron@host",
+        db_role="windfarm_transformer",
+        rows_by_source={
+            "sensor_db": {"tables": {"scada_measurements": 13000}, "rows_read": 13000},
+            "weather_api": {"tables": {}},
+        },
+        errors={"weather_api": HOSTILE},
+    )
+    completeness = tuple(
+        figures.Completeness(turbine, signal, 100, 99, non_null, 99.0, float(non_null), None)
+        for turbine, signal, non_null in [
+            ("T01", "wind_speed", 99),
+            ("T01", "active_power", 95),
+            ("T02", "wind_speed", 85),
+            ("T02", "active_power", 98),
+        ]
+    )
+    return figures.Figures(
+        run_id=run_id,
+        run=run,
+        sources=figures.source_summaries(run.rows_by_source, run.errors),
+        rejected=(
+            figures.RejectedTable(
+                "raw",
+                "production_daily__rejected",
+                3,
+                1,
+                (figures.ReasonCount(HOSTILE, 2, "f.csv:4"), figures.ReasonCount("bad", 1, None)),
+                0,
+            ),
+        ),
+        marts=(figures.MartCount("core", "dim_turbine", 3), figures.MartCount("core", "x", None)),
+        completeness=completeness,
+        completeness_origin="quality.quality_completeness",
+        histogram=figures.wind_bins({2: 5, 12: 9, 30: 1}),
+        histogram_origin="quality.quality_wind_speed_distribution",
+        trend=(
+            figures.TrendRun(run_id, STARTED, STARTED + timedelta(seconds=125), "partial", 13000),
+            figures.TrendRun(
+                "20251031T020000Z-000000", STARTED - timedelta(days=1), None, "failed", 0
+            ),
+        ),
+        collected_at=STARTED + timedelta(seconds=130),
+    )
+
+
+def _context(dbt: dbt_results.DbtResults | None = None, pages: frozenset = frozenset()):
+    return page.PageContext(
+        dbt=dbt,
+        dbt_results_file="run_results.json" if dbt else None,
+        run_pages=pages,
+        generated_at=STARTED + timedelta(seconds=131),
+    )
+
+
+def _with(tags: list, **wanted: str) -> list[dict]:
+    return [a for _, a in tags if all(a.get(k) == v for k, v in wanted.items())]
+
+
+def test_the_page_escapes_everything_and_loads_nothing_external() -> None:
+    html = page.render(_figures('run<"x">'), _context())
+    assert "<script" not in html and HOSTILE not in html
+    assert esc(HOSTILE) in html
+    assert not EXTERNAL.search(html) and "http:" not in html and "https:" not in html
+    parsed = parse(html)
+    assert "Content-Security-Policy" in [a.get("http-equiv") for _, a in parsed.tags]
+    assert _with(parsed.tags, id="run-id")  # the id reads back intact once parsed
+    assert 'run<"x">' in "".join(parsed.text)
+
+
+def test_the_page_carries_its_figures_as_data_attributes() -> None:
+    html = page.render(_figures(), _context(pages=frozenset({"20251031T020000Z-000000"})))
+    tags = parse(html).tags
+    assert _with(tags, id="run-status")[0]["data-status"] == "partial"
+    assert _with(tags, id="run-duration")[0]["data-seconds"] == "125.000"
+    assert _with(tags, **{"data-source": "sensor_db"})[0]["data-rows"] == "13000"
+    assert _with(tags, id="rows-loaded-total")[0]["data-rows"] == "13000"
+    counts = [int(a["data-count"]) for a in _with(tags, **{"class": "bar"})]
+    assert sum(counts) == 15
+    assert _with(tags, id="wind-speed-histogram")[0]["data-total"] == "15"
+    cell = _with(tags, **{"data-turbine": "T02", "data-signal": "wind_speed"})[0]
+    assert (cell["data-pct-non-null"], cell["data-grade"]) == ("85.00", "bad")
+    assert "cell bad" in cell["class"]
+    grades = {
+        (a["data-turbine"], a["data-signal"]): a["data-grade"]
+        for a in _with(tags)
+        if "data-signal" in a and "data-turbine" in a
+    }
+    assert grades == {
+        ("T01", "wind_speed"): "good",
+        ("T01", "active_power"): "warn",
+        ("T02", "wind_speed"): "bad",
+        ("T02", "active_power"): "good",
+    }
+    assert _with(tags, **{"data-mart": "core.x"})[0].get("data-rows") is None
+    reject = _with(tags, **{"data-rejected-table": "raw.production_daily__rejected"})[0]
+    assert (reject["data-rows"], reject["data-rows-this-run"]) == ("3", "1")
+    assert [a["data-run-id"] for a in _with(tags) if "data-rows-loaded" in a] == [
+        "20251101T020000Z-abc123",
+        "20251031T020000Z-000000",
+    ]
+    assert _with(tags, href="../20251031T020000Z-000000/index.html")
+    assert _with(tags, id="run-errors")
+
+
+@pytest.mark.parametrize(
+    ("pct", "expected"),
+    [
+        (100.0, "good"),
+        (98.0, "good"),
+        (97.99, "warn"),
+        (90.0, "warn"),
+        (89.99, "bad"),
+        (0.0, "bad"),
+    ],
+)
+def test_completeness_thresholds(pct: float, expected: str) -> None:
+    assert page.grade(pct) == expected
+
+
+def test_the_dbt_section_states_passes_and_problems() -> None:
+    passing = dbt_results.parse(
+        {"results": [{"unique_id": f"test.p.t{i}.x", "status": "pass"} for i in range(7)]}
+    )
+    html = page.render(_figures(), _context(passing))
+    summary = _with(parse(html).tags, id="dbt-tests-summary")[0]
+    assert summary["data-tests-total"] == "7" and summary["data-tests-problems"] == "0"
+    assert "All 7 tests passed." in html
+    failing = dbt_results.parse(_results_document())
+    html = page.render(_figures(), _context(failing))
+    tags = parse(html).tags
+    assert [a["data-test-status"] for a in _with(tags) if "data-test-status" in a] == [
+        "error",
+        "fail",
+        "warn",
+        "error",
+        "skipped",
+    ]
+    assert "&lt;configured&gt;" in html and "dbt-results-stale" not in html
+    assert "run_results.json" in [a.get("href") for _, a in tags]
+    assert "No dbt <code>run_results.json</code>" in page.render(_figures(), _context())
+
+
+def test_the_histogram_always_spans_0_to_25_ms() -> None:
+    shown = page.visible_bins(figures.wind_bins({5: 1}))
+    assert (shown[0].label, shown[-1].label) == ("0-1", "24-25")
+    shown = page.visible_bins(figures.wind_bins({-1: 1, 30: 1}))
+    assert (shown[0].label, shown[-1].label) == ("< 0", ">= 30")
+
+
+def test_a_run_without_audit_row_still_renders() -> None:
+    empty = figures.Figures("r1", None, (), (), (), (), "", (), "", (), STARTED)
+    html = page.render(empty, _context())
+    assert 'id="run-missing"' in html and 'id="completeness-missing"' in html
+
+
+# --- files -------------------------------------------------------------------------------
+
+
+def _run_folder(reports: Path, run_id: str) -> Path:
+    folder = reports / run_id
+    publish.write_atomically(folder / "index.html", run_id)
+    return folder
+
+
+def test_latest_is_a_relative_symlink_to_the_newest_run(tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    older = _run_folder(reports, "20251101T020000Z-aaaaaa")
+    assert publish.point_latest(reports, older) == older
+    newer = _run_folder(reports, "20251102T020000Z-bbbbbb")
+    publish.point_latest(reports, newer)
+    latest = reports / "latest"
+    assert latest.is_symlink() and os.readlink(latest) == newer.name
+    assert (latest / "index.html").read_text(encoding="utf-8") == newer.name
+    publish.point_latest(reports, older)  # re-generating an old page does not go backwards
+    assert os.readlink(latest) == newer.name
+    assert sorted(p.name for p in reports.iterdir()) == [older.name, newer.name, "latest"]
+
+
+def test_latest_falls_back_to_a_copy_without_symlinks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reports = tmp_path / "reports"
+    first = _run_folder(reports, "20251101T020000Z-aaaaaa")
+    publish.point_latest(reports, first)  # a symlink first: the copy must replace it
+
+    def no_symlinks(*args: object, **kwargs: object) -> None:
+        raise OSError("symbolic links are not supported here")
+
+    monkeypatch.setattr(os, "symlink", no_symlinks)
+    second = _run_folder(reports, "20251102T020000Z-bbbbbb")
+    publish.point_latest(reports, second)
+    latest = reports / "latest"
+    assert latest.is_dir() and not latest.is_symlink()
+    assert (latest / "index.html").read_text(encoding="utf-8") == second.name
+    third = _run_folder(reports, "20251103T020000Z-cccccc")
+    publish.point_latest(reports, third)  # a copy replaces the earlier copy
+    assert (latest / "index.html").read_text(encoding="utf-8") == third.name
+    assert sorted(p.name for p in reports.iterdir()) == [
+        first.name,
+        second.name,
+        third.name,
+        "latest",
+    ]  # no temporary or set-aside folder left behind
+
+
+def test_run_results_are_copied_when_present(tmp_path: Path) -> None:
+    assert publish.copy_run_results(tmp_path / "absent.json", tmp_path / "run") is None
+    source = tmp_path / "run_results.json"
+    source.write_text('{"results": []}', encoding="utf-8")
+    copied = publish.copy_run_results(source, tmp_path / "run")
+    assert copied == tmp_path / "run" / "run_results.json"
+    assert copied.read_text(encoding="utf-8") == '{"results": []}'

@@ -14,6 +14,16 @@ from loaders.settings import Settings
 TURBINES = 3
 DAYS = (DEMO_END - DEMO_START).days + 1
 MODELLED_SCHEMAS = ("raw", "staging", "intermediate", "core", "quality")
+# Columns that describe the loads themselves (which load, how many, when): a re-run
+# legitimately changes them; the data must not change.
+LOAD_METADATA_COLUMNS = (
+    "_dlt_load_id",
+    "_dlt_id",
+    "dlt_load_id",
+    "load_count",
+    "last_loaded_at",
+    "last_rejected_at",
+)
 
 
 def query(settings: Settings, sql: str, role: str = "admin") -> list[tuple]:
@@ -44,7 +54,7 @@ def table_fingerprints(settings: Settings) -> dict[str, tuple[int, str]]:
                 settings,
                 "select column_name from information_schema.columns "
                 f"where table_schema = '{schema}' and table_name = '{table}' "
-                "and column_name not in ('_dlt_load_id', '_dlt_id', 'dlt_load_id') "
+                f"and column_name not in {LOAD_METADATA_COLUMNS} "
                 "order by column_name",
             )
         ]

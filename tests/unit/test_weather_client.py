@@ -1,7 +1,7 @@
 """The weather client against a real HTTP server on loopback (pytest-httpserver)."""
 
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -38,7 +38,7 @@ def test_rows_in_utc_and_si_units(httpserver: HTTPServer) -> None:
     httpserver.expect_request("/v1/archive").respond_with_json(answer(unit="km/h", offset=7200))
     request, rows = client(httpserver).hourly(SITE, date(2025, 10, 1), date(2025, 10, 1))
     assert len(rows) == 3
-    assert rows[0]["observed_at"] == datetime(2025, 9, 30, 22, tzinfo=timezone.utc)
+    assert rows[0]["observed_at"] == datetime(2025, 9, 30, 22, tzinfo=UTC)
     assert rows[0]["wind_speed_10m"] == pytest.approx(1.0)  # 3.6 km/h
     assert "timezone=GMT" in request and "wind_speed_unit=ms" in request
     sent = httpserver.log[0][0].args
@@ -99,6 +99,6 @@ def test_the_recorded_real_response(httpserver: HTTPServer) -> None:
     site = Site("BER", payload["latitude"], payload["longitude"])
     _, rows = client(httpserver).hourly(site, date(2026, 3, 2), date(2026, 3, 4))
     assert len(rows) == len(payload["hourly"]["time"]) == 72
-    assert rows[0]["observed_at"] == datetime(2026, 3, 1, 23, tzinfo=timezone.utc)
+    assert rows[0]["observed_at"] == datetime(2026, 3, 1, 23, tzinfo=UTC)
     first_kmh = payload["hourly"]["wind_speed_10m"][0]
     assert rows[0]["wind_speed_10m"] == pytest.approx(first_kmh / 3.6)

@@ -12,6 +12,7 @@ CANONICAL_UNITS: dict[str, str] = {
     "wind_speed": "m/s",
     "wind_direction": "deg",
     "nacelle_direction": "deg",
+    "relative_wind_direction": "deg",  # wind vane: wind direction minus nacelle direction
     "active_power": "kW",
     "reactive_power": "kVAr",
     "rotor_speed": "rpm",
@@ -33,6 +34,7 @@ STATISTICS = ("avg", "min", "max", "std")
 UNIT_ALIASES: dict[str, str] = {
     "m/s": "m/s",
     "ms": "m/s",
+    "m/sec": "m/s",
     "m.s-1": "m/s",
     "km/h": "km/h",
     "kmh": "km/h",
@@ -40,15 +42,18 @@ UNIT_ALIASES: dict[str, str] = {
     "kt": "kn",
     "knots": "kn",
     "mph": "mph",
+    "mp/h": "mph",  # Open-Meteo's spelling in hourly_units
     "deg": "deg",
     "°": "deg",
     "degree": "deg",
     "degrees": "deg",
     "degc": "degC",
+    "deg_c": "degC",
     "°c": "degC",
     "c": "degC",
     "celsius": "degC",
     "degf": "degF",
+    "deg_f": "degF",
     "°f": "degF",
     "f": "degF",
     "fahrenheit": "degF",
@@ -123,3 +128,12 @@ def converter(source_unit: str, canonical_name: str) -> Callable[[float], float]
         scale = convert(1.0) - convert(0.0)
         return _affine(scale)
     return convert
+
+
+def canonical_averages() -> list[str]:
+    """The 10-minute average column of every canonical signal, in vocabulary order.
+
+    raw.scada_measurements always has all of them (null where a historian has no such
+    signal), so that every historian lands one shape and dbt staging never misses a column.
+    """
+    return [f"{name}_avg" for name in CANONICAL_UNITS]

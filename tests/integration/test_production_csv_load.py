@@ -82,8 +82,94 @@ def test_rows_read_equal_rows_loaded_plus_rejected(csv_settings: Settings) -> No
     raw_reject = query(csv_settings, "select raw_line from raw.maintenance_log__rejected")
     assert "Lef" not in raw_reject[0][0] and "zoe" not in raw_reject[0][0]
 
-    # the same files again: nothing doubles
-    pipeline.load_production_csv(csv_settings, pseudonymiser)
+    # processed files are archived by content hash; the refused one is set aside with why
+    archived = dict(
+        reversed(p.name.split("__", 1)) for p in (inbox / "archive").iterdir()
+    )  # {file name: hash prefix}
+    assert archived == outcome.details["files_loaded"]
+    assert sorted(archived) == ["maintenance.csv", "production.csv"]
+    refused = inbox / "refused"
+    reason = next(refused.glob("*__broken.csv.reason.txt")).read_text(encoding="utf-8")
+    assert "broken.csv" in reason and "Energie produite (kWh)" in reason
+    assert len(list(refused.glob("*__broken.csv"))) == 1
+    assert not list(inbox.glob("*.csv"))
+
+    # the same files dropped again: skipped, nothing doubles
+    (inbox / "production.csv").write_text(PRODUCTION, encoding="utf-8-sig")
+    (inbox / "maintenance.csv").write_bytes(MAINTENANCE.encode("cp1252"))
+    again = pipeline.load_production_csv(csv_settings, pseudonymiser)
+    assert again.ok and again.details["rows_read"] == {}
+    assert set(again.details["skipped_files"]) == {"production.csv", "maintenance.csv"}
     assert query(csv_settings, "select count(*) from raw.production_daily") == [(2,)]
     assert query(csv_settings, "select count(*) from raw.production_daily__rejected") == [(2,)]
     assert query(csv_settings, "select count(*) from raw.maintenance_log") == [(1,)]
+    assert not list(inbox.glob("*.csv"))
+
+
+def test_a_corrected_file_replaces_every_row_of_the_earlier_version(
+    csv_settings: Settings,
+) -> None:
+    inbox = Path(csv_settings.csv_inbox)
+    pseudonymiser = Pseudonymiser(csv_settings.pseudonym_key)
+    (inbox / "production.csv").write_text(PRODUCTION, encoding="utf-8-sig")
+    pipeline.load_production_csv(csv_settings, pseudonymiser)
+
+    corrected = (
+        "Date;Eolienne;Energie produite (kWh);Disponibilite (%);Heures de production\n"
+        "01/10/2025;T1;12 000,0;97,5;21,3\n"
+        "02/10/2025;T1;8 000,0;100;24\n"
+    )
+    (inbox / "production.csv").write_text(corrected, encoding="utf-8-sig")
+    outcome = pipeline.load_production_csv(csv_settings, pseudonymiser)
+
+    assert outcome.details["rows_read"] == {"production.csv": 2}
+    assert outcome.details["rows_of_earlier_versions_removed"] == 2  # the two rejected rows
+    rows = query(
+        csv_settings,
+        "select energy_kwh, _source_line, _source_file_sha256 from raw.production_daily "
+        "order by _source_line",
+    )
+    assert [(energy, line) for energy, line, _ in rows] == [(12000.0, 2), (8000.0, 3)]
+    assert query(csv_settings, "select count(*) from raw.production_daily__rejected") == [(0,)]
+    # rows read = rows loaded + rows rejected, in the warehouse, for the file as it is now
+    assert len({sha for _, _, sha in rows}) == 1
+    assert len(list((inbox / "archive").glob("*__production.csv"))) == 2  # both versions kept
+
+
+def test_other_conventions_load_too(csv_settings: Settings) -> None:
+    """`,` separator, UTF-8 without BOM, ISO dates and times with offsets, quoted decimal
+    commas, a record spanning two lines; and a Latin-1 file with a byte cp1252 lacks."""
+    inbox = Path(csv_settings.csv_inbox)
+    pseudonymiser = Pseudonymiser(csv_settings.pseudonym_key)
+    (inbox / "export_iso.csv").write_text(
+        "Date,Eolienne,Energie produite (kWh),Disponibilite (%),Heures de production\n"
+        '2025-10-01,T1,"1 234,5",97.5,21.3\n'
+        "2025-10-02,T1,1234.5,100,24\n"
+        '2025-10-03,"T1\nT2",5,100,24\n',
+        encoding="utf-8",
+    )
+    (inbox / "journal_latin1.csv").write_bytes(
+        (
+            "N° intervention;Eolienne;Début;Fin;Type;Composant;Description;Technicien;"
+            "Email technicien\n"
+            "M-9;T1;2025-10-26T02:30:00+01:00;26/10/2025 04:00;Préventive;rotor;Contrôle \x81;"
+            "Zoé;z@example.fr\n"
+        ).encode("latin-1")
+    )
+    outcome = pipeline.load_production_csv(csv_settings, pseudonymiser)
+
+    assert outcome.ok, outcome.error
+    assert outcome.details["rows_read"] == {"export_iso.csv": 3, "journal_latin1.csv": 1}
+    assert outcome.details["rows_rejected"] == {"export_iso.csv": 0, "journal_latin1.csv": 0}
+    assert query(
+        csv_settings,
+        "select energy_kwh, turbine_id, _source_line from raw.production_daily "
+        "where _source_file = 'export_iso.csv' order by _source_line",
+    ) == [(1234.5, "T1", 2), (1234.5, "T1", 3), (5.0, "T1\nT2", 4)]
+    started, description = query(
+        csv_settings,
+        "select started_at at time zone 'UTC', description from raw.maintenance_log "
+        "where _source_file = 'journal_latin1.csv'",
+    )[0]
+    assert str(started) == "2025-10-26 01:30:00"  # the offset written in the file wins
+    assert description == "Contrôle \x81"

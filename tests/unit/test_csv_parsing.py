@@ -72,3 +72,75 @@ def test_encoding_detection(tmp_path) -> None:  # noqa: ANN001
     assert parsing.detect_encoding(str(latin)) == "cp1252"
     assert parsing.detect_separator("a;b;c") == ";"
     assert parsing.detect_separator("a,b,c") == ","
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("1.234.567", 1234567.0), ("1,234,567", 1234567.0), ("1 234 567,25", 1234567.25)],
+)
+def test_repeated_marks_are_thousands_separators(text: str, expected: float) -> None:
+    assert parsing.parse_number(text, "Energie") == expected
+
+
+@pytest.mark.parametrize("text", ["1.23.4", "1,2,3", "nan", "inf", "12 345,6 kWh"])
+def test_ambiguous_or_non_finite_numbers_are_refused(text: str) -> None:
+    with pytest.raises(parsing.FieldError, match="not a number"):
+        parsing.parse_number(text, "Energie")
+
+
+def test_other_date_spellings() -> None:
+    assert parsing.parse_date("5.10.2025", "Date") == date(2025, 10, 5)
+    assert parsing.parse_date("05-10-2025", "Date") == date(2025, 10, 5)
+    for text in ("05/10-2025", "2025/10/05", "29/02/2025", ""):
+        with pytest.raises(parsing.FieldError, match="not a date"):
+            parsing.parse_date(text, "Date")
+    with pytest.raises(parsing.FieldError, match="not a date and time"):
+        parsing.parse_local_datetime("15/10/2025 25:00", "Début")
+
+
+def test_a_written_offset_is_that_instant() -> None:
+    assert parsing.parse_local_datetime("2025-10-26T02:30:00+01:00", "Début") == utc(
+        2025, 10, 26, 1, 30
+    )
+    assert parsing.parse_local_datetime("2025-10-26 00:30Z", "Début") == utc(2025, 10, 26, 0, 30)
+
+
+def test_the_repeated_hour_is_recognised_and_the_missing_one_is_not_repeated() -> None:
+    assert parsing.is_repeated_local_time("26/10/2025 02:10")
+    assert not parsing.is_repeated_local_time("26/10/2025 03:10")
+    assert not parsing.is_repeated_local_time("30/03/2025 02:30")  # never happens
+    assert parsing.parse_local_datetime("26/10/2025 02:10", "Fin", fold=1) == utc(
+        2025, 10, 26, 1, 10
+    )
+
+
+def test_an_interval_end_before_its_start_in_the_repeated_hour_is_the_second_one() -> None:
+    from loaders.sources.production_csv import _parse_row
+    from loaders.sources.production_csv.specs import MAINTENANCE_LOG
+
+    header = [column.header for column in MAINTENANCE_LOG.columns]
+    positions = {column.target: index for index, column in enumerate(MAINTENANCE_LOG.columns)}
+    fields = ["M-1", "T1", "26/10/2025 02:50", "26/10/2025 02:10", "Corrective", "rotor", "",
+              "", ""]
+    row, problems = _parse_row(MAINTENANCE_LOG, positions, fields, len(header))
+    assert problems == []
+    assert row["started_at"] == utc(2025, 10, 26, 0, 50)  # 02:50 CEST, the first 02:50
+    assert row["ended_at"] == utc(2025, 10, 26, 1, 10)  # 02:10 CET, the second 02:10
+
+
+def test_file_inspection_hashes_and_finds_the_encoding(tmp_path) -> None:  # noqa: ANN001
+    import hashlib
+
+    plain = tmp_path / "plain.csv"
+    plain.write_bytes("Début;Fin\n".encode())
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(b"D\xe9but;Fin\x81\n")  # 0x81 is undefined in Windows-1252
+    assert parsing.inspect_file(plain) == (
+        hashlib.sha256(plain.read_bytes()).hexdigest(),
+        "utf-8-sig",
+    )
+    assert parsing.inspect_file(latin)[1] == "latin-1"
+    # a UTF-8 character cut by the 1 MiB read boundary is still UTF-8
+    split = tmp_path / "split.csv"
+    split.write_bytes(b"a" * ((1 << 20) - 1) + "é\n".encode())
+    assert parsing.inspect_file(split)[1] == "utf-8-sig"

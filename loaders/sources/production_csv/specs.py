@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import pyarrow as pa
+
 from loaders.sources.production_csv import parsing
 
 
@@ -48,10 +50,38 @@ REJECTED_COLUMNS = {
 }
 
 
+_ARROW_TYPES = {
+    "date": pa.date32(),
+    "text": pa.string(),
+    "double": pa.float64(),
+    "timestamp": pa.timestamp("us", tz="UTC"),
+    "bigint": pa.int64(),
+}
+
+
+def arrow_schema(columns: dict[str, dict[str, object]]) -> pa.Schema:
+    """The Arrow schema of a table's declared columns: rows go to dlt as Arrow tables (its
+    row-by-row normaliser is the slow path), typed even when a batch holds only blanks."""
+    return pa.schema(
+        [
+            pa.field(name, _ARROW_TYPES[str(hint["data_type"])], bool(hint.get("nullable", True)))
+            for name, hint in columns.items()
+        ]
+    )
+
+
+REJECTED_SCHEMA = arrow_schema(REJECTED_COLUMNS)
+
+
 @dataclass(frozen=True)
 class FileSpec:
+    """One export: its table, its columns, and `interval`, the (start, end) targets of a
+    period whose end is read again as the second occurrence of a repeated autumn hour
+    when it would otherwise fall before the start."""
+
     table: str
     columns: tuple[Column, ...]
+    interval: tuple[str, str] | None = None
 
     @property
     def rejected_table(self) -> str:
@@ -61,6 +91,10 @@ class FileSpec:
     def column_hints(self) -> dict[str, dict[str, object]]:
         declared = {c.target: {"data_type": c.data_type, "nullable": True} for c in self.columns}
         return {**declared, **ORIGIN_COLUMNS}
+
+    @property
+    def schema(self) -> pa.Schema:
+        return arrow_schema(self.column_hints)
 
 
 PRODUCTION_DAILY = FileSpec(
@@ -93,6 +127,7 @@ MAINTENANCE_LOG = FileSpec(
             personal=True,
         ),
     ),
+    interval=("started_at", "ended_at"),
 )
 
 FILE_SPECS = (PRODUCTION_DAILY, MAINTENANCE_LOG)

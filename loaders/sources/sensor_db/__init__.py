@@ -1,19 +1,25 @@
 """dlt source for the internal sensor database (SCADA historian, turbine registry, alarms).
 
-Any SQLAlchemy URL works (SQLite by default). Measurements are read in chunks through
-pandas and handed to dlt as Arrow tables: dlt's row-by-row normaliser is the slow path
-(../shared PERFORMANCE-NOTES). A day is the reload unit: loading a window replaces the
-rows of the days it covers, so re-runs are idempotent while the source's own duplicates
-are kept for dbt to resolve.
+Any SQLAlchemy URL works (SQLite by default; tested with MariaDB and PostgreSQL too).
+Measurements are read in chunks through pandas (a server-side cursor where the driver has
+one) and handed to dlt as Arrow tables: dlt's row-by-row normaliser is the slow path
+(../shared PERFORMANCE-NOTES). The historian is wide (one column per signal) or narrow
+(one row per turbine, tag and timestamp): the mapping file says which, and narrow rows are
+pivoted here so that raw.scada_measurements has one shape.
+
+Incremental by day: the run's window (its days plus the lookback) is read again each time
+and each (day, source table) it holds is replaced (delete-insert on measured_date and
+_source_table), so late rows of past days land, re-runs are idempotent, and the source's
+own duplicates are kept for dbt to resolve.
+
+The registry and alarm tables are optional: a name set to "" or a table the database does
+not have is not loaded, said in one line and in the run's audit row.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dlt
@@ -22,46 +28,130 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 from loaders.pseudonymise import Pseudonymiser
-from loaders.sources.sensor_db.mapping import HistorianMapping, load_mapping
+from loaders.sources.sensor_db.frames import (
+    SensorDbStats,
+    narrow_chunk,
+    reasons_for,
+    regroup_by_timestamp,
+    rejected_rows,
+    to_numbers,
+    to_utc,
+    wide_chunk,
+)
+from loaders.sources.sensor_db.mapping import NARROW, HistorianMapping, load_mapping
+
+__all__ = [
+    "ALARM_TABLE",
+    "TURBINE_TABLE",
+    "SensorDbStats",
+    "reflect",
+    "sensor_db_source",
+    "source_engine",
+]
 
 CHUNK_ROWS = 100_000
 TURBINE_TABLE = "turbine"
 ALARM_TABLE = "alarm_event"
+ALARM_COLUMNS = (
+    "id",
+    "turbine_id",
+    "alarm_code",
+    "started_at_utc",
+    "ended_at_utc",
+    "acknowledged_by",
+)
 
 
-@dataclass
-class SensorDbStats:
-    """What the source saw, for the run's audit row and the count invariant."""
-
-    rows_read: int = 0
-    rows_rejected: int = 0
-    unmapped_columns: list[str] = field(default_factory=list)
-
-
-def _utc(values: pd.Series, zone: str) -> pd.Series:
-    """Parse timestamps to UTC: aware ones are converted, naive ones are read in `zone`."""
-    parsed = pd.to_datetime(values, errors="coerce", utc=False, format="mixed")
-    if getattr(parsed.dt, "tz", None) is not None:
-        return parsed.dt.tz_convert("UTC")
-    if parsed.dtype == object:  # a mix of offsets: convert each
-        return pd.to_datetime(values, errors="coerce", utc=True, format="mixed")
-    return parsed.dt.tz_localize(zone, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
+DELETE_INSERT = {"disposition": "merge", "strategy": "delete-insert"}
+MEASUREMENT_RELOAD_KEY = ("measured_date", "_source_table")
+ALARM_RELOAD_KEY = ("started_date", "_source_table")
+ALARM_COLUMN_HINTS = {
+    "ended_at": {"data_type": "timestamp", "nullable": True},
+    "acknowledged_by_pseudonym": {"data_type": "text", "nullable": True},
+}
 
 
-def _text_or_none(value: object) -> str | None:
-    """pandas reads a NULL text as None or NaN depending on the column's other values."""
-    return None if value is None or pd.isna(value) else str(value)
+def _reloaded(
+    data: object, table: str, key: tuple[str, ...], columns: dict | None = None
+) -> object:
+    """Rows for a table reloaded by (day, source table): delete-insert on that key.
+
+    The keys are hints of this table only, not of the resource: the rejected rows that
+    the same resource yields have no day and must not inherit them."""
+    return dlt.mark.with_hints(
+        data,
+        dlt.mark.make_hints(
+            table_name=table,
+            write_disposition=DELETE_INSERT,
+            merge_key=list(key),
+            columns=columns,
+        ),
+        create_table_variant=True,
+    )
+
+
+def _rejected(data: pa.Table, table: str) -> object:
+    """Rows set aside, upserted by the hash of the source row (a re-run adds nothing)."""
+    return dlt.mark.with_hints(
+        data,
+        dlt.mark.make_hints(
+            table_name=table, write_disposition="merge", primary_key="_record_hash"
+        ),
+        create_table_variant=True,
+    )
+
+
+def _arrow(frame: pd.DataFrame, required: tuple[str, ...]) -> pa.Table:
+    """The frame as Arrow, the reload keys declared not null as dlt's hints have them."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    schema = pa.schema(
+        [field.with_nullable(False) if field.name in required else field for field in table.schema]
+    )
+    return table.cast(schema)
+
+
+def source_engine(url: str) -> sa.Engine:
+    """An engine on the sensor database. A SQLite file that does not exist is an error
+    naming it (SQLAlchemy would quietly create an empty one)."""
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        if not Path(parsed.database).is_file():
+            raise FileNotFoundError(f"sensor database file {parsed.database} does not exist")
+    return sa.create_engine(url)
+
+
+def reflect(engine: sa.Engine, name: str) -> sa.Table | None:
+    """The table (`name` or `schema.name`) as the database describes it, or None if absent."""
+    schema, _, table = name.rpartition(".")
+    if not sa.inspect(engine).has_table(table, schema=schema or None):
+        return None
+    return sa.Table(table, sa.MetaData(), schema=schema or None, autoload_with=engine)
 
 
 def _window_bounds(column: sa.Column, start: datetime, end: datetime) -> tuple[object, object]:
-    """Bounds for the SQL filter. Text timestamps compare as text, so widen by a day and
-    filter exactly after parsing."""
-    if isinstance(column.type, (sa.DateTime, sa.Date)):
-        return start, end
-    return (
-        (start - timedelta(days=1)).strftime("%Y-%m-%d"),
-        (end + timedelta(days=1)).strftime("%Y-%m-%d"),
-    )
+    """Bounds for the SQL filter, a day wider than the window on each side: the stored
+    values may be local times or text. The exact filter is applied after parsing, in UTC."""
+    low, high = start - timedelta(days=1), end + timedelta(days=1)
+    if isinstance(column.type, sa.DateTime):
+        if column.type.timezone:
+            return low.replace(tzinfo=UTC), high.replace(tzinfo=UTC)
+        return low, high
+    if isinstance(column.type, sa.Date):
+        return low.date(), high.date()
+    return low.strftime("%Y-%m-%d"), high.strftime("%Y-%m-%d")
+
+
+def _measurement_table(engine: sa.Engine, name: str, mapping: HistorianMapping) -> sa.Table:
+    table = reflect(engine, name)
+    if table is None:
+        raise ValueError(f"sensor database {engine.url!r} has no table {name!r}")
+    missing = [column for column in mapping.source_columns if column not in table.c]
+    if missing:
+        raise ValueError(
+            f"sensor table {name!r} has no column(s) {', '.join(missing)} "
+            "named in the mapping file"
+        )
+    return table
 
 
 def _measurement_frames(
@@ -73,70 +163,75 @@ def _measurement_frames(
     stats: SensorDbStats,
 ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
     """Yield (clean, rejected) frames, chunk by chunk, with canonical names and units."""
-    table = sa.Table(table_name, sa.MetaData(), autoload_with=engine)
-    missing = [name for name in mapping.source_columns if name not in table.c]
-    if missing:
-        raise ValueError(
-            f"sensor table {table_name!r} has no column(s) {', '.join(missing)} "
-            "named in the mapping file"
-        )
-    stats.unmapped_columns = [c.name for c in table.c if c.name not in mapping.source_columns]
-    if stats.unmapped_columns:
-        print(
-            f"[sensor_db] {table_name}: columns not in the mapping, not loaded: "
-            f"{', '.join(stats.unmapped_columns)}"
-        )
+    table = _measurement_table(engine, table_name, mapping)
+    stats.layout = mapping.layout
+    if mapping.layout != NARROW:
+        stats.unmapped_columns = [c.name for c in table.c if c.name not in mapping.source_columns]
+        if stats.unmapped_columns:
+            print(
+                f"[sensor_db] {table_name}: columns not in the mapping, not loaded: "
+                f"{', '.join(stats.unmapped_columns)}"
+            )
     ts_column = table.c[mapping.timestamp_column]
     low, high = _window_bounds(ts_column, start, end)
-    order = [table.c[mapping.row_id_column]] if mapping.row_id_column else [ts_column]
+    if mapping.layout == NARROW:
+        order = [ts_column, table.c[mapping.turbine_column]]
+        order += [table.c[mapping.row_id_column]] if mapping.row_id_column else []
+        read_chunk = narrow_chunk
+    else:
+        order = [table.c[mapping.row_id_column]] if mapping.row_id_column else [ts_column]
+        read_chunk = wide_chunk
     query = (
         sa.select(*[table.c[name] for name in mapping.source_columns])
-        .where(ts_column >= low, ts_column < high)
+        # a null timestamp is read (and rejected), not silently skipped
+        .where(sa.or_(sa.and_(ts_column >= low, ts_column < high), ts_column.is_(None)))
         .order_by(*order)
     )
-    start_utc, end_utc = pd.Timestamp(start, tz="UTC"), pd.Timestamp(end, tz="UTC")
+    window = (pd.Timestamp(start, tz="UTC"), pd.Timestamp(end, tz="UTC"))
     with engine.connect() as connection:
-        for chunk in pd.read_sql(query, connection, chunksize=CHUNK_ROWS):
-            frame = pd.DataFrame(
-                {
-                    "source_row_id": chunk[mapping.row_id_column].astype("Int64")
-                    if mapping.row_id_column
-                    else pd.array([None] * len(chunk), dtype="Int64"),
-                    "turbine_id": chunk[mapping.turbine_column].astype("string").str.strip(),
-                    "measured_at": _utc(chunk[mapping.timestamp_column], mapping.timestamp_zone),
-                }
-            )
-            for signal in mapping.signals:
-                values = pd.to_numeric(chunk[signal.source_name], errors="coerce").astype("float64")
-                frame[signal.canonical_name] = signal.convert(values) if signal.convert else values
-            bad_time = frame["measured_at"].isna()
-            bad_turbine = frame["turbine_id"].isna() | (frame["turbine_id"] == "")
-            in_window = (frame["measured_at"] >= start_utc) & (frame["measured_at"] < end_utc)
-            rejected = bad_time | bad_turbine
-            keep = ~rejected & in_window
-            stats.rows_read += int((rejected | keep).sum())
-            stats.rows_rejected += int(rejected.sum())
-            reasons = (
-                bad_time.map({True: "timestamp missing or not parseable", False: ""})
-                + bad_turbine.map({True: "; turbine id missing", False: ""})
-            ).str.strip("; ")
-            raw_records = [
-                json.dumps(record, default=str, sort_keys=True)
-                for record in chunk.loc[rejected].to_dict(orient="records")
-            ]
-            rejected_frame = pd.DataFrame(
-                {
-                    "source_row_id": frame.loc[rejected, "source_row_id"],
-                    "raw_record": raw_records,
-                    "reason": reasons[rejected],
-                    "_record_hash": [hashlib.sha256(r.encode()).hexdigest() for r in raw_records],
-                    "_source_table": table_name,
-                }
-            )
-            clean = frame.loc[keep].copy()
-            clean["measured_date"] = clean["measured_at"].dt.date
-            clean["_source_table"] = table_name
-            yield clean, rejected_frame
+        connection = connection.execution_options(stream_results=True, max_row_buffer=CHUNK_ROWS)
+        chunks = pd.read_sql(query, connection, chunksize=CHUNK_ROWS)
+        if mapping.layout == NARROW:
+            chunks = regroup_by_timestamp(chunks, mapping.timestamp_column)
+        for chunk in chunks:
+            yield read_chunk(chunk, mapping, table_name, window, stats)
+    if stats.unmapped_tags:
+        listed = ", ".join(f"{tag} ({n:,})" for tag, n in sorted(stats.unmapped_tags.items()))
+        print(f"[sensor_db] {table_name}: tags not in the mapping, not loaded: {listed}")
+
+
+def _alarm_reasons(
+    frame: pd.DataFrame,
+    turbines: pd.Series,
+    started: pd.Series,
+    ended: pd.Series,
+    codes: pd.Series,
+    bad_code: pd.Series,
+) -> pd.Series:
+    """Why each alarm row cannot be loaded; empty when it can."""
+    problems = [
+        (started.isna(), "started_at_utc missing or not parseable"),
+        (ended.isna() & frame["ended_at_utc"].notna(), "ended_at_utc not parseable"),
+        (turbines.isna() | (turbines == ""), "turbine id missing"),
+        (bad_code | codes.isna() | (codes.fillna(0) % 1 != 0), "alarm_code not an integer"),
+        (pd.to_numeric(frame["id"], errors="coerce").isna(), "id missing"),
+    ]
+    return reasons_for(frame.index, problems)
+
+
+def _optional_table(
+    engine: sa.Engine, name: str, role: str, stats: SensorDbStats
+) -> sa.Table | None:
+    """The registry or alarm table, or None (said once) when not configured or absent."""
+    if not name:
+        stats.tables_skipped[role] = "not configured"
+    else:
+        table = reflect(engine, name)
+        if table is not None:
+            return table
+        stats.tables_skipped[role] = f"no table {name!r} in the sensor database"
+    print(f"[sensor_db] {role}: {stats.tables_skipped[role]}, not loaded")
+    return None
 
 
 @dlt.source(name="sensor_db", max_table_nesting=0)
@@ -148,78 +243,105 @@ def sensor_db_source(
     end: datetime,
     pseudonymiser: Pseudonymiser,
     stats: SensorDbStats,
+    turbine_table: str = TURBINE_TABLE,
+    alarm_table: str = ALARM_TABLE,
 ) -> list:
     """The registry, the measurements of [start, end) and the alarms started in it."""
-    engine = sa.create_engine(url)
+    engine = source_engine(url)
     mapping = load_mapping(Path(mapping_file))
+    registry = _optional_table(engine, turbine_table, "turbine registry", stats)
+    alarms = _optional_table(engine, alarm_table, "alarms", stats)
 
     @dlt.resource(name="scada_turbines", write_disposition="replace")
     def scada_turbines() -> Iterator[pa.Table]:
-        frame = pd.read_sql(sa.text(f"select * from {TURBINE_TABLE}"), engine)
-        frame["commissioned_on"] = pd.to_datetime(frame["commissioned_on"]).dt.date
+        assert registry is not None
+        frame = pd.read_sql(sa.select(registry), engine)
+        if "commissioned_on" in frame:
+            frame["commissioned_on"] = pd.to_datetime(frame["commissioned_on"]).dt.date
+        frame["_source_table"] = turbine_table
         yield pa.Table.from_pandas(frame, preserve_index=False)
 
-    @dlt.resource(
-        name="scada_measurements",
-        write_disposition={"disposition": "merge", "strategy": "delete-insert"},
-        merge_key="measured_date",
-    )
+    @dlt.resource(name="scada_measurements", write_disposition=DELETE_INSERT)
     def scada_measurements() -> Iterator[object]:
         for clean, rejected in _measurement_frames(
             engine, measurements_table, mapping, start, end, stats
         ):
-            print(f"[sensor_db] {measurements_table}: {stats.rows_read:,} rows read so far")
+            print(
+                f"[sensor_db] {measurements_table}: {stats.rows_read:,} rows read so far, "
+                f"{stats.rows_rejected:,} rejected"
+            )
             if len(clean):
-                yield pa.Table.from_pandas(clean, preserve_index=False)
+                yield _reloaded(
+                    _arrow(clean, MEASUREMENT_RELOAD_KEY),
+                    "scada_measurements",
+                    MEASUREMENT_RELOAD_KEY,
+                )
             if len(rejected):
-                yield dlt.mark.with_hints(
+                yield _rejected(
                     pa.Table.from_pandas(rejected, preserve_index=False),
-                    dlt.mark.make_hints(
-                        table_name="scada_measurements__rejected",
-                        write_disposition="merge",
-                        primary_key="_record_hash",
-                    ),
-                    create_table_variant=True,
+                    "scada_measurements__rejected",
                 )
 
-    @dlt.resource(
-        name="scada_alarms",
-        write_disposition={"disposition": "merge", "strategy": "delete-insert"},
-        merge_key="started_date",
-        columns={
-            "ended_at": {"data_type": "timestamp", "nullable": True},
-            "acknowledged_by_pseudonym": {"data_type": "text", "nullable": True},
-        },
-    )
+    @dlt.resource(name="scada_alarms", write_disposition=DELETE_INSERT)
     def scada_alarms() -> Iterator[list[dict]]:
-        query = sa.text(
-            f"select id, turbine_id, alarm_code, started_at_utc, ended_at_utc, acknowledged_by "
-            f"from {ALARM_TABLE} where started_at_utc >= :low and started_at_utc < :high"
+        assert alarms is not None
+        missing = [name for name in ALARM_COLUMNS if name not in alarms.c]
+        if missing:
+            raise ValueError(
+                f"alarm table {alarm_table!r} has no column(s) {', '.join(missing)}: "
+                "expose the alarms through a view with these names (docs/sources.md)"
+            )
+        started_column = alarms.c.started_at_utc
+        low, high = _window_bounds(started_column, start, end)
+        query = sa.select(*[alarms.c[name] for name in ALARM_COLUMNS]).where(
+            started_column >= low, started_column < high
         )
-        low = (start - timedelta(days=1)).strftime("%Y-%m-%d")
-        high = (end + timedelta(days=1)).strftime("%Y-%m-%d")
-        frame = pd.read_sql(query, engine, params={"low": low, "high": high})
-        started = _utc(frame["started_at_utc"], "UTC")
-        ended = _utc(frame["ended_at_utc"], "UTC")
+        frame = pd.read_sql(query, engine)
+        turbines = frame["turbine_id"].astype("string").str.strip()
+        series = pd.DataFrame({"turbine": turbines})
+        started = to_utc(frame["started_at_utc"], "UTC", series)
+        ended = to_utc(frame["ended_at_utc"], "UTC", series)
+        codes, bad_code = to_numbers(frame["alarm_code"])
+        reasons = _alarm_reasons(frame, turbines, started, ended, codes, bad_code)
+        rejected = reasons != ""
         window = (started >= pd.Timestamp(start, tz="UTC")) & (
             started < pd.Timestamp(end, tz="UTC")
         )
         rows = []
-        for index in frame.index[window]:
+        for index in frame.index[window & ~rejected]:
+            acknowledged = frame.at[index, "acknowledged_by"]
             rows.append(
                 {
                     "source_row_id": int(frame.at[index, "id"]),
-                    "turbine_id": str(frame.at[index, "turbine_id"]),
-                    "alarm_code": int(frame.at[index, "alarm_code"]),
+                    "turbine_id": str(turbines[index]),
+                    "alarm_code": int(codes[index]),
                     "started_at": started[index].to_pydatetime(),
                     "ended_at": None if pd.isna(ended[index]) else ended[index].to_pydatetime(),
                     "acknowledged_by_pseudonym": pseudonymiser.token(
-                        _text_or_none(frame.at[index, "acknowledged_by"])
+                        None if pd.isna(acknowledged) else str(acknowledged)
                     ),
                     "started_date": started[index].date(),
-                    "_source_table": ALARM_TABLE,
+                    "_source_table": alarm_table,
                 }
             )
-        yield rows
+        print(f"[sensor_db] {alarm_table}: {len(rows):,} alarms, {int(rejected.sum())} rejected")
+        yield _reloaded(rows, "scada_alarms", ALARM_RELOAD_KEY, ALARM_COLUMN_HINTS)
+        if rejected.any():
+            # personal data is pseudonymised before the row is kept as JSON
+            shown = frame.loc[rejected].copy()
+            shown["acknowledged_by"] = [
+                pseudonymiser.token(None if pd.isna(v) else str(v))
+                for v in shown["acknowledged_by"]
+            ]
+            rejected_table = rejected_rows(shown, reasons[rejected], alarm_table)
+            yield _rejected(
+                pa.Table.from_pandas(rejected_table, preserve_index=False),
+                "scada_alarms__rejected",
+            )
 
-    return [scada_turbines, scada_measurements, scada_alarms]
+    resources = [scada_measurements]
+    if registry is not None:
+        resources.insert(0, scada_turbines)
+    if alarms is not None:
+        resources.append(scada_alarms)
+    return resources

@@ -1,10 +1,18 @@
-"""The mapping file: how a historian's columns become our canonical signals.
+"""The mapping file: how a historian's columns (or tags) become our canonical signals.
 
-One CSV per historian (`source_name,canonical_name,source_unit`). Three rows name the
-keys (`turbine_id`, `measured_at` with the time zone of naive timestamps as its unit,
-and optionally `source_row_id`); every other row maps a signal and its unit. A canonical
-name or unit the project does not know is an error when the file is read, not a silent
-column of nonsense later.
+One CSV per historian (`source_name,canonical_name,source_unit`). Key rows name the
+historian's key columns:
+
+- `turbine_id` and `measured_at` (required; the unit of `measured_at` is the time zone of
+  timestamps stored without an offset, `UTC` when blank);
+- `source_row_id` (optional): the table's own key, kept for traceability;
+- `signal_tag` and `signal_value` (together): the historian is *narrow*, one row per
+  turbine, timestamp and tag. Every other row then maps a tag value, not a column.
+
+Every other row maps a signal and its unit. A canonical name, unit or time zone the project
+does not know is an error when the file is read, naming the file and the line, not a
+silent column of nonsense later. Blank rows and rows whose `source_name` starts with `#`
+are comments.
 """
 
 from __future__ import annotations
@@ -13,15 +21,17 @@ import csv
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from loaders.signals import UnknownSignalError, converter
 
-KEY_NAMES = ("source_row_id", "turbine_id", "measured_at")
+KEY_NAMES = ("source_row_id", "turbine_id", "measured_at", "signal_tag", "signal_value")
+WIDE, NARROW = "wide", "narrow"
 
 
 @dataclass(frozen=True)
 class SignalMapping:
-    source_name: str
+    source_name: str  # the column (wide) or the tag value (narrow)
     canonical_name: str
     source_unit: str
     convert: Callable[[float], float] | None
@@ -34,31 +44,84 @@ class HistorianMapping:
     timestamp_zone: str
     row_id_column: str | None
     signals: tuple[SignalMapping, ...]
+    tag_column: str | None = None
+    value_column: str | None = None
+
+    @property
+    def layout(self) -> str:
+        return NARROW if self.tag_column else WIDE
+
+    @property
+    def key_columns(self) -> list[str]:
+        keys = [self.row_id_column, self.turbine_column, self.timestamp_column]
+        if self.layout == NARROW:
+            keys += [self.tag_column, self.value_column]
+        return [name for name in keys if name]
 
     @property
     def source_columns(self) -> list[str]:
-        keys = [self.row_id_column, self.turbine_column, self.timestamp_column]
-        return [name for name in keys if name] + [s.source_name for s in self.signals]
+        """The columns read from the source table."""
+        if self.layout == NARROW:
+            return self.key_columns
+        return self.key_columns + [s.source_name for s in self.signals]
 
     @property
     def canonical_signals(self) -> list[str]:
         return [signal.canonical_name for signal in self.signals]
+
+    def signal_for(self, source_name: str) -> SignalMapping | None:
+        return next((s for s in self.signals if s.source_name == source_name), None)
+
+
+def _check_zone(path: Path, line_number: int, zone: str) -> None:
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UnknownSignalError(
+            f"{path}:{line_number}: unknown time zone {zone!r} for measured_at "
+            "(an IANA name such as UTC or Europe/Paris)"
+        ) from None
 
 
 def load_mapping(path: Path) -> HistorianMapping:
     """Read and check a mapping file; errors name the file and the line."""
     keys: dict[str, tuple[str, str]] = {}
     signals: list[SignalMapping] = []
+    seen_source: dict[str, int] = {}
+    seen_canonical: dict[str, int] = {}
+    if not path.is_file():
+        raise FileNotFoundError(f"sensor mapping file {path} does not exist")
     with path.open(encoding="utf-8-sig", newline="") as handle:
-        for line_number, row in enumerate(csv.DictReader(handle), start=2):
+        reader = csv.DictReader(handle)
+        expected = {"source_name", "canonical_name", "source_unit"}
+        if not expected <= set(reader.fieldnames or []):
+            raise UnknownSignalError(
+                f"{path}:1: header must be source_name,canonical_name,source_unit"
+            )
+        for line_number, row in enumerate(reader, start=2):
             source = (row.get("source_name") or "").strip()
             canonical = (row.get("canonical_name") or "").strip()
             unit = (row.get("source_unit") or "").strip()
+            if source.startswith("#") or not (source or canonical or unit):
+                continue
             if not source or not canonical:
                 raise UnknownSignalError(
                     f"{path}:{line_number}: source_name and canonical_name are required"
                 )
+            if canonical in seen_canonical:
+                raise UnknownSignalError(
+                    f"{path}:{line_number}: {canonical} is already mapped on line "
+                    f"{seen_canonical[canonical]}"
+                )
+            if source in seen_source:
+                raise UnknownSignalError(
+                    f"{path}:{line_number}: {source} is already mapped on line "
+                    f"{seen_source[source]}"
+                )
+            seen_canonical[canonical] = seen_source[source] = line_number
             if canonical in KEY_NAMES:
+                if canonical == "measured_at" and unit:
+                    _check_zone(path, line_number, unit)
                 keys[canonical] = (source, unit)
                 continue
             try:
@@ -66,12 +129,18 @@ def load_mapping(path: Path) -> HistorianMapping:
             except UnknownSignalError as error:
                 raise UnknownSignalError(f"{path}:{line_number}: {error}") from error
     missing = [name for name in ("turbine_id", "measured_at") if name not in keys]
+    if ("signal_tag" in keys) != ("signal_value" in keys):
+        missing.append("signal_value" if "signal_tag" in keys else "signal_tag")
     if missing:
         raise UnknownSignalError(f"{path}: no mapping for the key column(s) {', '.join(missing)}")
+    if not signals:
+        raise UnknownSignalError(f"{path}: maps no signal")
     return HistorianMapping(
         turbine_column=keys["turbine_id"][0],
         timestamp_column=keys["measured_at"][0],
         timestamp_zone=keys["measured_at"][1] or "UTC",
         row_id_column=keys.get("source_row_id", (None, ""))[0],
         signals=tuple(signals),
+        tag_column=keys.get("signal_tag", (None, ""))[0],
+        value_column=keys.get("signal_value", (None, ""))[0],
     )

@@ -1,20 +1,24 @@
-"""dlt source for hourly weather at each site, from the Open-Meteo archive API.
+"""dlt source for hourly weather at each site, from the Open-Meteo archive and forecast APIs.
 
-Requests are chunked by month; rows are keyed by site and hour, so a re-run of the same
-days overwrites them (the archive revises recent days).
+The archive lags the present by a few days, so days younger than `archive_delay_days` are
+asked of the forecast API (which also serves the recent past); a later run over the same
+days takes them from the archive and, rows being keyed by site and hour, overwrites them.
+Requests are chunked by date range (at most CHUNK_DAYS days) and group up to
+SITES_PER_REQUEST sites (comma-separated coordinates).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import dlt
 
 from loaders.sources.weather_api.client import HOURLY_VARIABLES, OpenMeteoClient, Site
 
 CHUNK_DAYS = 31
+SITES_PER_REQUEST = 10
 
 
 @dataclass
@@ -23,21 +27,63 @@ class WeatherStats:
     requests: list[str] = field(default_factory=list)
 
 
-def date_chunks(start: date, end: date) -> Iterator[tuple[date, date]]:
-    """[start, end] inclusive in pieces of at most CHUNK_DAYS days."""
+def date_chunks(start: date, end: date, days: int = CHUNK_DAYS) -> Iterator[tuple[date, date]]:
+    """[start, end] inclusive in pieces of at most `days` days."""
     current = start
     while current <= end:
-        last = min(end, current + timedelta(days=CHUNK_DAYS - 1))
+        last = min(end, current + timedelta(days=days - 1))
         yield current, last
         current = last + timedelta(days=1)
 
 
+def plan_requests(
+    start: date, end: date, today: date, archive_delay_days: int, has_forecast: bool
+) -> list[tuple[str, date, date]]:
+    """(endpoint, first, last) pieces covering [start, end]: the archive up to the day
+    before `today - archive_delay_days`, the forecast API from then on."""
+    first_forecast_day = today - timedelta(days=archive_delay_days)
+    pieces: list[tuple[str, date, date]] = []
+    archive_end = min(end, first_forecast_day - timedelta(days=1)) if has_forecast else end
+    if start <= archive_end:
+        pieces += [("archive", a, b) for a, b in date_chunks(start, archive_end)]
+    forecast_start = max(start, first_forecast_day)
+    if has_forecast and forecast_start <= end:
+        pieces += [("forecast", a, b) for a, b in date_chunks(forecast_start, end)]
+    return pieces
+
+
+def parse_sites(text: str) -> list[Site]:
+    """`CODE=lat,lon;CODE2=lat,lon` (the weather_sites setting) as sites."""
+    sites = []
+    for item in filter(None, (part.strip() for part in text.split(";"))):
+        code, _, coordinates = item.partition("=")
+        try:
+            latitude, longitude = (float(value) for value in coordinates.split(","))
+        except ValueError:
+            raise ValueError(
+                f"weather site {item!r}: expected CODE=latitude,longitude (e.g. LHB=48.45,5.59)"
+            ) from None
+        sites.append(Site(code.strip(), latitude, longitude))
+    return sites
+
+
 @dlt.source(name="weather_api", max_table_nesting=0)
 def weather_api_source(
-    base_url: str, sites: list[Site], start: date, end: date, stats: WeatherStats
+    archive: OpenMeteoClient,
+    sites: list[Site],
+    start: date,
+    end: date,
+    stats: WeatherStats,
+    forecast: OpenMeteoClient | None = None,
+    archive_delay_days: int = 5,
+    today: date | None = None,
 ) -> list:
-    client = OpenMeteoClient(base_url)
+    """Hourly weather of every site for [start, end] inclusive."""
     columns = {variable: {"data_type": "double", "nullable": True} for variable in HOURLY_VARIABLES}
+    clients = {"archive": archive, "forecast": forecast}
+    plan = plan_requests(
+        start, end, today or datetime.now(UTC).date(), archive_delay_days, forecast is not None
+    )
 
     @dlt.resource(
         name="weather_hourly",
@@ -46,12 +92,21 @@ def weather_api_source(
         columns={**columns, "observed_at": {"data_type": "timestamp", "nullable": False}},
     )
     def weather_hourly() -> Iterator[list[dict]]:
-        for site in sites:
-            for first, last in date_chunks(start, end):
-                request, rows = client.hourly(site, first, last)
-                stats.rows_read += len(rows)
+        for index in range(0, len(sites), SITES_PER_REQUEST):
+            group = sites[index : index + SITES_PER_REQUEST]
+            for endpoint, first, last in plan:
+                client = clients[endpoint]
+                assert client is not None
+                request, by_site = client.hourly_sites(group, first, last)
                 stats.requests.append(request)
-                print(f"[weather_api] {site.site_code} {first}..{last}: {len(rows)} hours")
-                yield rows
+                for site in group:
+                    rows = by_site[site.site_code]
+                    stats.rows_read += len(rows)
+                    yield rows
+                codes = ", ".join(site.site_code for site in group)
+                print(
+                    f"[weather_api] {endpoint} {codes} {first}..{last}: "
+                    f"{stats.rows_read:,} hours so far"
+                )
 
     return [weather_hourly]

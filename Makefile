@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install bootstrap run status lint clean
+.PHONY: demo test install bootstrap run status lint clean deliverable bench
 
 demo: $(STAMP)
 	$(PY) -m loaders demo
@@ -26,12 +26,18 @@ $(STAMP): requirements.txt requirements-dev.txt
 bootstrap: $(STAMP)
 	$(PY) -m loaders bootstrap
 
-# make run DATE=2025-10-05, or make run FROM=2025-10-01 TO=2025-10-31
+# make run DATE=2025-10-05, or make run FROM=2025-10-01 TO=2025-10-31 [FORCE=1] (a backfill:
+# days already loaded are skipped unless FORCE; docs/operations.md)
 run: $(STAMP)
-	$(PY) -m loaders run $(if $(DATE),--date $(DATE)) $(if $(FROM),--from $(FROM)) $(if $(TO),--to $(TO))
+	$(PY) -m loaders run $(if $(DATE),--date $(DATE)) $(if $(FROM),--from $(FROM)) $(if $(TO),--to $(TO)) $(if $(FORCE),--force)
 
 status: $(STAMP)
 	$(PY) -m loaders status
+
+# Fleet-scale benchmark (not a test): COPY vs the loaders and dbt, writes docs/performance.md.
+# make bench DAYS=30,365 adds the 1-year run; VARIANT=tuned measures the prototype fixes.
+bench: $(STAMP)
+	$(PY) -m scripts.bench --turbines $(or $(TURBINES),100) --days $(or $(DAYS),30) --variant $(or $(VARIANT),current)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check loaders tests
@@ -39,3 +45,10 @@ lint: $(STAMP)
 
 clean:
 	rm -rf var reports dbt_project/target dbt_project/logs .pytest_cache
+
+# The client's zip (dist/Projet_Collecte_Données_IA.zip) from the live warehouse, then its
+# check; runs the demo month first when the warehouse has no finished run.
+deliverable: $(STAMP)
+	bash scripts/deliverable/install_tools.sh
+	$(PY) -m scripts.deliverable build --run-demo-if-empty
+	$(PY) -m scripts.deliverable check

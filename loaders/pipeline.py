@@ -1,33 +1,43 @@
 """One pipeline run: extract-load every source, `dbt build`, the quality page, the audit row.
 
 A source that fails is recorded and the others still load; the run is then `partial`.
-Exit codes: 0 success, 2 partial (a source failed), 1 failed (dbt failed or nothing loaded).
+Exit codes: 0 success, 2 partial (a source failed), 1 failed (dbt failed or nothing loaded),
+3 refused (another run holds the lock: nothing was done). docs/operations.md has the rest:
+backfill (loaders/scheduling.py), recovery after a killed run (loaders/recovery.py).
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
+import shutil
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import dlt
 import pandas as pd
+import requests
 import sqlalchemy as sa
+from dlt.common.destination.exceptions import DestinationTerminalException
 from dlt.destinations.impl.postgres.configuration import PostgresCredentials
+from dlt.pipeline.exceptions import PipelineStepFailed
 
-from loaders import audit, transform
+from loaders import audit, logs, oauth2, recovery, runlock, transform, warehouse
 from loaders.pseudonymise import Pseudonymiser
 from loaders.settings import Settings
-from loaders.sources.production_csv import CsvStats, production_csv_source
-from loaders.sources.sensor_db import TURBINE_TABLE, SensorDbStats, sensor_db_source
-from loaders.sources.weather_api import WeatherStats, weather_api_source
-from loaders.sources.weather_api.client import Site
+from loaders.sources.production_csv import EXPORT_TABLES, CsvStats, production_csv_source
+from loaders.sources.production_csv import inbox as csv_inbox
+from loaders.sources.sensor_db import SensorDbStats, reflect, sensor_db_source, source_engine
+from loaders.sources.weather_api import WeatherStats, parse_sites, weather_api_source
+from loaders.sources.weather_api.client import OpenMeteoClient, Site
 
-EXIT_SUCCESS, EXIT_FAILED, EXIT_PARTIAL = 0, 1, 2
+EXIT_SUCCESS, EXIT_FAILED, EXIT_PARTIAL, EXIT_LOCKED = 0, 1, 2, 3
 RAW_DATASET = "raw"
 
 # dlt gzips its intermediate files by default: most of the load time on these volumes.
@@ -36,6 +46,10 @@ os.environ.setdefault("DATA_WRITER__DISABLE_COMPRESSION", "true")
 # raw row must say which load brought it.
 os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
 os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_ID", "true")
+
+# What dlt_pipeline() had to do about packages left pending, per source, for the audit row.
+_pending_notes: dict[str, list[str]] = {}
+_STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
 
 
 @dataclass
@@ -54,21 +68,52 @@ class RunOutcome:
     sources: list[SourceOutcome]
     dbt: transform.DbtOutcome
     report_path: str | None
+    date_from: date | None = None
+    date_to: date | None = None
 
     @property
     def exit_code(self) -> int:
-        return {"success": EXIT_SUCCESS, "partial": EXIT_PARTIAL}.get(self.status, EXIT_FAILED)
+        return exit_code(self.status)
+
+    def errors(self) -> dict[str, object]:
+        errors: dict[str, object] = {s.name: s.error for s in self.sources if s.error}
+        if self.dbt.failures:
+            errors["dbt"] = [f"{f['node']}: {f['status']}" for f in self.dbt.failures]
+        elif self.dbt.status not in ("success", "deferred"):
+            errors["dbt"] = f"dbt build {self.dbt.status}"
+        return errors
+
+    def summary(self) -> dict[str, Any]:
+        """What an alert or `--log-json` says about the run."""
+        return {
+            "run_id": self.run_id,
+            "status": self.status,
+            "exit_code": self.exit_code,
+            "date_from": self.date_from,
+            "date_to": self.date_to,
+            "sources": {
+                s.name: {"ok": s.ok, "rows": sum(s.rows.values()), "error": s.error}
+                for s in self.sources
+            },
+            "dbt_status": self.dbt.status,
+            "errors": self.errors(),
+            "report_path": self.report_path,
+        }
 
 
-def new_run_id() -> str:
-    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+def exit_code(status: str) -> int:
+    return {"success": EXIT_SUCCESS, "partial": EXIT_PARTIAL}.get(status, EXIT_FAILED)
+
+
+def new_run_id(suffix: str = "") -> str:
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}{suffix}"
 
 
 def dlt_pipeline(settings: Settings, name: str) -> dlt.Pipeline:
     """A dlt pipeline landing in `raw` as the loader role; local state kept per database.
 
-    A load package left pending by an interrupted run is finished first, deliberately:
-    otherwise dlt would load it and ignore the new data of this run.
+    A load package left pending by an interrupted run is dealt with first, deliberately
+    (`_finish_pending`): otherwise dlt would load it and ignore the new data of this run.
     """
     credentials = PostgresCredentials()
     credentials.parse_native_representation(settings.sqlalchemy_url("loader"))
@@ -81,11 +126,70 @@ def dlt_pipeline(settings: Settings, name: str) -> dlt.Pipeline:
         progress="log" if os.environ.get("WINDFARM_DLT_PROGRESS") else None,
     )
     if pipeline.has_pending_data:
-        print(f"[{name}] finishing a load package left pending by an interrupted run")
-        pipeline.normalize()
-        pipeline.load()
+        _finish_pending(pipeline, name)
     return pipeline
 
+
+def _finish_pending(pipeline: dlt.Pipeline, name: str) -> None:
+    """Finish the packages an interrupted run left, or discard them when they cannot load.
+
+    Finishing is the default: the package holds rows read from the source that the
+    warehouse does not have yet. A package whose load fails for a reason that will not go
+    away (a row the table refuses, a schema that changed under it) is aborted with dlt's
+    `abort_packages`, said loudly, and the source is marked failed so that the run is
+    partial: this run re-extracts its own window, and the days of the discarded package are
+    reloaded by the next runs' lookback or `run --from … --to … --force`. A transient failure
+    (the database went away again) keeps the package for the next run.
+    """
+    pending = [*pipeline.list_extracted_load_packages(), *pipeline.list_normalized_load_packages()]
+    logs.event(
+        name,
+        f"finishing load package(s) {', '.join(pending)} left pending by an interrupted run",
+        level="warning",
+        source=name,
+    )
+    try:
+        pipeline.normalize()
+        pipeline.load()
+    except PipelineStepFailed as error:
+        if not any(isinstance(cause, DestinationTerminalException) for cause in _causes(error)):
+            raise
+        pipeline.abort_packages()
+        note = (
+            f"discarded load package(s) {', '.join(pending)} left by an interrupted run: they "
+            f"cannot be loaded ({_describe(error)}); their days must be reloaded"
+        )
+        logs.event(name, note, level="error", source=name)
+        _pending_notes.setdefault(name, []).append(note)
+        return
+    _pending_notes.setdefault(name, []).append(
+        f"finished load package(s) {', '.join(pending)} left by an interrupted run"
+    )
+
+
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    """The error and what caused it, outermost first (dlt wraps the real cause twice)."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        nested = getattr(current, "exception", None)
+        current = (
+            nested
+            if isinstance(nested, BaseException)
+            else (current.__cause__ or current.__context__)
+        )
+
+
+def _describe(error: BaseException) -> str:
+    """The innermost cause, which names the file, the request or the table; plus the dlt
+    step it happened in. dlt's own wrapping adds package ids and paths nobody needs."""
+    causes = list(_causes(error))
+    root = causes[-1]
+    text = f"{type(root).__name__}: {root}".strip()
+    step = next((c.step for c in causes if isinstance(c, PipelineStepFailed)), None)
+    return " ".join(text.split()) + (f" (dlt {step} step)" if step else "")
 
 def _row_counts(pipeline: dlt.Pipeline) -> dict[str, int]:
     info = pipeline.last_trace.last_normalize_info if pipeline.last_trace else None
@@ -112,29 +216,57 @@ def load_sensor_db(
         end=end,
         pseudonymiser=pseudonymiser,
         stats=stats,
+        turbine_table=settings.sensor_turbine_table,
+        alarm_table=settings.sensor_alarm_table,
     )
     pipeline = dlt_pipeline(settings, "sensor_db")
     pipeline.run(source)
-    return SourceOutcome(
-        "sensor_db",
-        ok=True,
-        rows=_row_counts(pipeline),
-        details={
-            "rows_read": stats.rows_read,
-            "rows_rejected": stats.rows_rejected,
-            "unmapped_columns": stats.unmapped_columns,
-            "window": [start.isoformat(), end.isoformat()],
+    details: dict[str, object] = {
+        "layout": stats.layout,
+        "rows_read": stats.rows_read,
+        "rows_loaded": stats.rows_loaded,
+        "rows_rejected": stats.rows_rejected,
+        "unmapped_columns": stats.unmapped_columns,
+        "window": [start.isoformat(), end.isoformat()],
+        "source": {  # where the rows come from; the URL's password is masked
+            "url": sa.make_url(settings.sensor_db_url).render_as_string(hide_password=True),
+            "table": settings.sensor_table,
+            "mapping": settings.sensor_mapping,
         },
-    )
+    }
+    if stats.layout == "narrow":
+        details |= {
+            "values_loaded": stats.values_loaded,
+            "rows_unmapped": stats.rows_unmapped,
+            "unmapped_tags": stats.unmapped_tags,
+        }
+    if stats.tables_skipped:
+        details["tables_skipped"] = stats.tables_skipped
+    return SourceOutcome("sensor_db", ok=True, rows=_row_counts(pipeline), details=details)
 
 
 def load_production_csv(settings: Settings, pseudonymiser: Pseudonymiser) -> SourceOutcome:
+    """The inbox's new file versions; then earlier versions' rows are removed and every
+    processed file is archived (only once the load has committed: a failed run leaves the
+    inbox as it was)."""
     stats = CsvStats()
     pipeline = dlt_pipeline(settings, "production_csv")
-    pipeline.run(production_csv_source(settings.csv_inbox, pseudonymiser, stats))
-    error = None
-    if stats.refused_files:
-        error = "; ".join(stats.refused_files.values())
+    inbox_dir = Path(settings.csv_inbox)
+    connection = warehouse.connect(settings, "loader")
+    try:
+        loaded = csv_inbox.loaded_versions(connection, RAW_DATASET, EXPORT_TABLES)
+        connection.rollback()
+        pipeline.run(production_csv_source(str(inbox_dir), pseudonymiser, stats, loaded))
+        purged = csv_inbox.purge_superseded(
+            connection, RAW_DATASET, EXPORT_TABLES, stats.loaded_files
+        )
+    finally:
+        connection.close()
+    if purged:
+        print(f"[production_csv] {purged:,} rows of earlier file versions removed")
+    for name, sha256 in stats.to_archive.items():
+        csv_inbox.archive(inbox_dir, inbox_dir / name, sha256)
+    error = "; ".join(stats.refused_files.values()) if stats.refused_files else None
     return SourceOutcome(
         "production_csv",
         ok=not stats.refused_files,
@@ -144,32 +276,81 @@ def load_production_csv(settings: Settings, pseudonymiser: Pseudonymiser) -> Sou
             "rows_loaded": stats.rows_loaded,
             "rows_rejected": stats.rows_rejected,
             "refused_files": stats.refused_files,
+            "skipped_files": stats.skipped_files,
+            "files_loaded": {name: sha[:12] for name, sha in stats.loaded_files.items()},
+            "rows_of_earlier_versions_removed": purged,
         },
         error=error,
     )
 
 
 def registry_sites(settings: Settings) -> list[Site]:
-    """Site coordinates from the turbine registry: the mean position of each site's turbines."""
-    engine = sa.create_engine(settings.sensor_db_url)
-    frame = pd.read_sql(
-        sa.text(
-            f"select site_code, avg(latitude) as latitude, avg(longitude) as longitude "
-            f"from {TURBINE_TABLE} group by site_code order by site_code"
-        ),
-        engine,
-    )
-    engine.dispose()
+    """The sites to ask weather for: `weather_sites` when set, else the mean position of
+    each site's turbines in the sensor database's registry."""
+    if settings.weather_sites:
+        return parse_sites(settings.weather_sites)
+    engine = source_engine(settings.sensor_db_url)
+    try:
+        registry = (
+            reflect(engine, settings.sensor_turbine_table)
+            if settings.sensor_turbine_table
+            else None
+        )
+        if registry is None:
+            raise ValueError(
+                "no site coordinates: the sensor database has no turbine registry "
+                f"({settings.sensor_turbine_table!r}); set WINDFARM_WEATHER_SITES "
+                "(CODE=latitude,longitude;...) or WINDFARM_SENSOR_TURBINE_TABLE"
+            )
+        query = (
+            sa.select(
+                registry.c.site_code,
+                sa.func.avg(registry.c.latitude).label("latitude"),
+                sa.func.avg(registry.c.longitude).label("longitude"),
+            )
+            .group_by(registry.c.site_code)
+            .order_by(registry.c.site_code)
+        )
+        frame = pd.read_sql(query, engine)
+    finally:
+        engine.dispose()
     return [
         Site(row.site_code, float(row.latitude), float(row.longitude)) for row in frame.itertuples()
     ]
 
 
+def weather_clients(settings: Settings) -> tuple[OpenMeteoClient, OpenMeteoClient | None]:
+    """The archive client and, unless weather_forecast_url is "", the forecast client; both
+    carry the configured credentials (an API key query parameter, or the session of
+    `loaders.oauth2.api_session`: API key header or OAuth2 client credentials)."""
+    if settings.weather_api_key_param:
+        session = requests.Session()
+        key = {"api_key": settings.weather_api_key, "api_key_param": settings.weather_api_key_param}
+    else:
+        session = oauth2.api_session(settings)
+        key = {}
+    archive = OpenMeteoClient(settings.weather_base_url, session, endpoint="archive", **key)
+    forecast = None
+    if settings.weather_forecast_url:
+        forecast = OpenMeteoClient(
+            settings.weather_forecast_url, session, endpoint="forecast", **key
+        )
+    return archive, forecast
+
+
 def load_weather(settings: Settings, date_from: date, date_to: date) -> SourceOutcome:
     stats = WeatherStats()
     pipeline = dlt_pipeline(settings, "weather_api")
+    archive, forecast = weather_clients(settings)
     source = weather_api_source(
-        settings.weather_base_url, registry_sites(settings), date_from, date_to, stats
+        archive,
+        registry_sites(settings),
+        date_from,
+        date_to,
+        stats,
+        forecast=forecast,
+        archive_delay_days=settings.weather_archive_delay_days,
+        today=datetime.now(UTC).date(),
     )
     pipeline.run(source)
     return SourceOutcome(
@@ -180,57 +361,257 @@ def load_weather(settings: Settings, date_from: date, date_to: date) -> SourceOu
     )
 
 
-def _guarded(name: str, load: Callable[[], SourceOutcome]) -> SourceOutcome:
-    """Run one source; any failure is recorded with its cause, never raised."""
-    print(f"[{name}] loading")
+def _guarded(
+    name: str, load: Callable[[], SourceOutcome], settings: Settings | None = None
+) -> SourceOutcome:
+    """Run one source; any failure is recorded with its cause, never raised.
+
+    Interruptions (SIGTERM, Ctrl-C: KeyboardInterrupt and dlt's SignalReceivedException) are
+    not failures of the source: they propagate and end the run.
+    """
+    logs.event(name, "loading", source=name)
+    _pending_notes.pop(name, None)
     try:
-        return load()
+        outcome = load()
     except Exception as error:  # noqa: BLE001 - one source must not stop the others
-        message = f"{type(error).__name__}: {error}".strip()
-        print(f"[{name}] FAILED: {message}")
+        message = _describe(error)
+        if settings is not None:
+            message += _storage_hint(settings, name, error)
+        logs.event(name, f"FAILED: {message}", level="error", source=name)
         if os.environ.get("WINDFARM_DEBUG"):
             traceback.print_exc()
-        return SourceOutcome(name, ok=False, error=message[:2000])
+        outcome = SourceOutcome(name, ok=False, error=message[:2000])
+    else:
+        rows = sum(outcome.rows.values())
+        tables = ", ".join(f"{table} {count:,}" for table, count in sorted(outcome.rows.items()))
+        level = "info" if outcome.ok else "error"
+        text = f"loaded {rows:,} rows ({tables or 'no table'})"
+        if not outcome.ok:
+            text += f"; FAILED in part: {outcome.error}"
+        logs.event(name, text, level=level, source=name, rows=rows, tables=outcome.rows)
+    notes = _pending_notes.pop(name, [])
+    if notes:
+        outcome.details["pending_packages"] = notes
+    discarded = [note for note in notes if note.startswith("discarded")]
+    if discarded:
+        outcome.ok = False
+        outcome.error = "; ".join(filter(None, [outcome.error, *discarded]))[:2000]
+    return outcome
+
+
+def _storage_hint(settings: Settings, name: str, error: BaseException) -> str:
+    """A full disk or a refused write often comes without a file name (a write, not an
+    open): say which of the folders the source writes to is short of space, or which it is."""
+    root = list(_causes(error))[-1]
+    if not isinstance(root, OSError) or root.filename or root.errno not in _STORAGE_ERRNOS:
+        return ""
+    folders = {"dlt working folder": Path(settings.dlt_dir) / settings.database}
+    if name == "production_csv":
+        folders["CSV inbox"] = Path(settings.csv_inbox)
+    described = []
+    for label, folder in folders.items():
+        existing = next((p for p in (folder, *folder.parents) if p.exists()), None)
+        if existing is None:
+            continue
+        free = shutil.disk_usage(existing).free
+        described.append(f"{label} {folder}: {free / 1e6:,.1f} MB free")
+    return f" (writing to: {'; '.join(described)})" if described else ""
+
+
+@contextmanager
+def _run_lock(settings: Settings, owner: str, held: runlock.RunLock | None) -> Iterator[None]:
+    """The caller's lock (a backfill holds one for all its days) or one for this run."""
+    if held is not None:
+        yield
+        return
+    with runlock.hold(settings, owner):
+        yield
+
+
+def _status(sources: list[SourceOutcome], dbt: transform.DbtOutcome) -> str:
+    failed_sources = [s for s in sources if not s.ok]
+    if dbt.status not in ("success", "deferred") or (
+        sources and len(failed_sources) == len(sources)
+    ):
+        return "failed"
+    return "partial" if failed_sources else "success"
+
+
+def _weather_catch_up(settings: Settings, run_id: str, date_from: date) -> list[date]:
+    """Earlier days to ask the weather API for again: covered by an earlier run but still
+    without complete weather (the API was down that night). The request then starts at
+    the first of them."""
+    try:
+        missing = recovery.weather_days_to_catch_up(settings, run_id, date_from)
+    except Exception as error:  # noqa: BLE001 - catching up is a bonus, never a failure
+        logs.event("weather_api", f"could not look for days to catch up: {error}", level="warning")
+        return []
+    if missing:
+        logs.event(
+            "weather_api",
+            f"catching up {', '.join(f'{day}' for day in missing)}: covered by an earlier "
+            "run but without complete weather",
+            source="weather_api",
+            catch_up=[f"{day}" for day in missing],
+        )
+    return missing
 
 
 def run(
-    settings: Settings, date_from: date, date_to: date, *, with_report: bool = True
+    settings: Settings,
+    date_from: date,
+    date_to: date,
+    *,
+    with_report: bool = True,
+    build: bool = True,
+    lock: runlock.RunLock | None = None,
 ) -> RunOutcome:
-    """The whole day (or range): what cron calls through `python -m loaders run`."""
+    """The whole day (or range) in one step: what cron calls through `python -m loaders run`.
+
+    Holds the run lock for its duration (RunLockedError if another run has it) unless the
+    caller already holds it; `build=False` loads only (dbt deferred to the caller, as a
+    backfill does). Raises WarehouseError, before anything is written, when PostgreSQL
+    cannot be reached.
+    """
     run_id = new_run_id()
-    print(f"[run] {run_id}: {date_from} .. {date_to} into {settings.database}")
-    audit.record_start(settings, run_id, date_from, date_to)
-    pseudonymiser = Pseudonymiser(settings.pseudonym_key)
-    sources = [
-        _guarded("sensor_db", lambda: load_sensor_db(settings, date_from, date_to, pseudonymiser)),
-        _guarded("production_csv", lambda: load_production_csv(settings, pseudonymiser)),
-        _guarded("weather_api", lambda: load_weather(settings, date_from, date_to)),
-    ]
-    dbt = transform.build(settings)
-    failed_sources = [s for s in sources if not s.ok]
-    if dbt.status != "success" or len(failed_sources) == len(sources):
-        status = "failed"
-    elif failed_sources:
-        status = "partial"
-    else:
-        status = "success"
-    report_path = report_file(settings, run_id) if with_report else None
-    errors: dict[str, object] = {s.name: s.error for s in sources if s.error}
-    if dbt.failures:
-        errors["dbt"] = dbt.failures
-    audit.record_end(
-        settings,
-        run_id,
-        status=status,
-        rows_by_source={s.name: {"tables": s.rows, **s.details} for s in sources},
-        errors=errors,
-        dbt_status=dbt.status,
-        report_path=str(report_path) if report_path else None,
-    )
-    if report_path and not _write_report(settings, run_id):
-        report_path = None
-    print(f"[run] {run_id}: {status}")
-    return RunOutcome(run_id, status, sources, dbt, str(report_path) if report_path else None)
+    with _run_lock(settings, run_id, lock):
+        logs.set_run(run_id)
+        logs.event(
+            "run",
+            f"{run_id}: {date_from} .. {date_to} into {settings.database}",
+            date_from=date_from,
+            date_to=date_to,
+            database=settings.database,
+        )
+        for closed in recovery.close_interrupted_runs(settings, run_id):
+            logs.event("run", f"run {closed} never finished: recorded as failed", level="warning")
+        audit.record_start(settings, run_id, date_from, date_to)
+        try:
+            pseudonymiser = Pseudonymiser(settings.pseudonym_key)
+            catch_up = _weather_catch_up(settings, run_id, date_from)
+            weather_from = min([date_from, *catch_up])
+            sources = [
+                _guarded(
+                    "sensor_db",
+                    lambda: load_sensor_db(settings, date_from, date_to, pseudonymiser),
+                    settings,
+                ),
+                _guarded(
+                    "production_csv",
+                    lambda: load_production_csv(settings, pseudonymiser),
+                    settings,
+                ),
+                _guarded(
+                    "weather_api",
+                    lambda: load_weather(settings, weather_from, date_to),
+                    settings,
+                ),
+            ]
+            if catch_up:
+                sources[-1].details["caught_up_days"] = [f"{day}" for day in catch_up]
+            if build:
+                dbt = transform.build(settings)
+            else:
+                logs.event("dbt", "dbt build deferred: the caller builds once for all its days")
+                dbt = transform.DbtOutcome(status="deferred")
+        except BaseException as error:  # an interruption or a bug: close the audit row first
+            _record_interruption(settings, run_id, error)
+            raise
+        status = _status(sources, dbt)
+        report_path = report_file(settings, run_id) if with_report else None
+        outcome = RunOutcome(
+            run_id,
+            status,
+            sources,
+            dbt,
+            str(report_path) if report_path else None,
+            date_from,
+            date_to,
+        )
+        errors = outcome.errors()
+        if dbt.failures:
+            errors["dbt"] = dbt.failures
+        audit.record_end(
+            settings,
+            run_id,
+            status=status,
+            rows_by_source={s.name: {"tables": s.rows, **s.details} for s in sources},
+            errors=errors,
+            dbt_status=dbt.status,
+            report_path=str(report_path) if report_path else None,
+        )
+        if report_path and not _write_report(settings, run_id):
+            outcome.report_path = None
+        logs.event(
+            "run",
+            f"{run_id}: {status}",
+            level="info" if status == "success" else "error",
+            status=status,
+            exit_code=outcome.exit_code,
+        )
+        return outcome
+
+
+def build_only(
+    settings: Settings,
+    date_from: date,
+    date_to: date,
+    *extra: str,
+    with_report: bool = True,
+    lock: runlock.RunLock | None = None,
+) -> RunOutcome:
+    """`dbt build` (with `extra` arguments) as a run of its own: audited, reported, locked.
+    Its run_id ends in `-dbt`: it loads nothing, so it says nothing about a day's sources."""
+    run_id = new_run_id(recovery.DBT_ONLY_SUFFIX)
+    with _run_lock(settings, run_id, lock):
+        logs.set_run(run_id)
+        logs.event("run", f"{run_id}: dbt build for {date_from} .. {date_to}")
+        for closed in recovery.close_interrupted_runs(settings, run_id):
+            logs.event("run", f"run {closed} never finished: recorded as failed", level="warning")
+        audit.record_start(settings, run_id, date_from, date_to)
+        try:
+            dbt = transform.build(settings, *extra)
+        except BaseException as error:
+            _record_interruption(settings, run_id, error)
+            raise
+        status = _status([], dbt)
+        report_path = report_file(settings, run_id) if with_report else None
+        outcome = RunOutcome(
+            run_id, status, [], dbt, str(report_path) if report_path else None, date_from, date_to
+        )
+        audit.record_end(
+            settings,
+            run_id,
+            status=status,
+            rows_by_source={},
+            errors={"dbt": dbt.failures} if dbt.failures else outcome.errors(),
+            dbt_status=dbt.status,
+            report_path=str(report_path) if report_path else None,
+        )
+        if report_path and not _write_report(settings, run_id):
+            outcome.report_path = None
+        logs.event("run", f"{run_id}: {status}", level="info" if status == "success" else "error")
+        return outcome
+
+
+def _record_interruption(settings: Settings, run_id: str, error: BaseException) -> None:
+    """Close the audit row of a run that stops half-way; if even that fails (the database
+    is what went away), the next run closes it (recovery.close_interrupted_runs)."""
+    reason = "interrupted" if isinstance(error, KeyboardInterrupt) else "crashed"
+    message = f"{reason}: {type(error).__name__}: {error}".strip()[:2000]
+    logs.event("run", f"{run_id}: failed, {message}", level="error", stream="stderr")
+    try:
+        audit.record_end(
+            settings,
+            run_id,
+            status="failed",
+            rows_by_source={},
+            errors={"run": message},
+            dbt_status="not run",
+            report_path=None,
+        )
+    except Exception as audit_error:  # noqa: BLE001 - the original error matters more
+        logs.event("run", f"could not close the audit row: {audit_error}", level="error")
 
 
 def report_file(settings: Settings, run_id: str) -> Path:

@@ -2,7 +2,10 @@
 
 HMAC-SHA256 under a secret key: the same person always gets the same token (analyses by
 technician still work), nobody without the key can recompute a token from a name, and
-rotating the key cuts every link to earlier tokens (see docs/security notes in README).
+rotating the key cuts every link to earlier tokens (docs/gdpr.md: key rotation, erasure).
+
+A plain hash would not do: names and e-mails are few and guessable, so anyone could hash
+a staff list and re-identify every token. With a key, only its holder can.
 """
 
 from __future__ import annotations
@@ -11,10 +14,17 @@ import hashlib
 import hmac
 
 TOKEN_PREFIX = "psn_"
+TOKEN_HEX_CHARS = 24  # 96 bits: no collision among any plausible number of people
+KEY_ID_CONTEXT = b"windfarm key id"
 
 
 class MissingKeyError(RuntimeError):
     """Raised instead of writing personal data in clear."""
+
+
+def normalise(value: str) -> str:
+    """Case and spacing do not make another person: `  Léa  FONTAINE` is `léa fontaine`."""
+    return " ".join(value.split()).casefold()
 
 
 class Pseudonymiser:
@@ -28,10 +38,25 @@ class Pseudonymiser:
             )
         self._key = key.encode("utf-8")
 
+    def __repr__(self) -> str:
+        return f"Pseudonymiser(key_id={self.key_id!r})"  # never the key itself
+
+    @property
+    def key_id(self) -> str:
+        """A short public name of the key, recorded with each run: it says which key
+        generation produced a token without revealing anything about the key."""
+        return hmac.new(self._key, KEY_ID_CONTEXT, hashlib.sha256).hexdigest()[:12]
+
     def token(self, value: str | None) -> str | None:
         """The token of a value; blanks stay empty, case and spacing do not matter."""
         if value is None or not value.strip():
             return None
-        normalised = " ".join(value.split()).casefold().encode("utf-8")
-        digest = hmac.new(self._key, normalised, hashlib.sha256).hexdigest()
-        return f"{TOKEN_PREFIX}{digest[:24]}"
+        digest = hmac.new(self._key, normalise(value).encode("utf-8"), hashlib.sha256)
+        return f"{TOKEN_PREFIX}{digest.hexdigest()[:TOKEN_HEX_CHARS]}"
+
+
+def keyring(current_key: str, previous_keys: str = "") -> list[Pseudonymiser]:
+    """The current key first, then the keys used before a rotation (comma-separated):
+    an erasure request must find the person's tokens whichever key made them."""
+    keys = [current_key, *(key.strip() for key in previous_keys.split(",") if key.strip())]
+    return [Pseudonymiser(key) for key in dict.fromkeys(keys)]

@@ -9,6 +9,7 @@ demo; they are never printed (see `Settings.describe`).
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -20,6 +21,7 @@ DEMO_DIR = VAR_DIR / "demo"
 LOADER_ROLE = "windfarm_loader"
 TRANSFORMER_ROLE = "windfarm_transformer"
 ANALYST_ROLE = "windfarm_analyst"
+QUALITY_READER_ROLE = "windfarm_quality_reader"
 
 SECRET_NAMES = frozenset(
     {
@@ -27,10 +29,26 @@ SECRET_NAMES = frozenset(
         "loader_password",
         "transformer_password",
         "analyst_password",
+        "quality_reader_password",
         "pseudonym_key",
+        "pseudonym_previous_keys",
         "weather_api_key",
+        "weather_oauth_client_secret",
+        "alert_webhook_url",  # chat webhooks carry their token in the URL
     }
 )
+
+
+def mask_url_password(text: str) -> str:
+    """`scheme://user:secret@host` shown as `scheme://user:***@host`: a source URL (e.g.
+    the sensor database's) may carry a password that logs must not show."""
+    return re.sub(r"(://[^:/@\s]*):[^\s]*@", r"\1:***@", text)
+
+
+def _libpq_quote(value: str) -> str:
+    """A value as libpq's `key=value` syntax needs it when it holds spaces or quotes."""
+    escaped = value.replace("\\", "\\\\").replace("'", "\\'")
+    return f"'{escaped}'"
 
 
 def _toml_section(path: Path) -> dict[str, object]:
@@ -49,6 +67,11 @@ class Settings:
     pgport: int = 5432
     database: str = "windfarm"
     pgsslmode: str = "prefer"
+    # TLS files for libpq (verify-ca/verify-full, certificate login). In pgsslcert and
+    # pgsslkey, `{user}` stands for the role's name: one client certificate per role.
+    pgsslrootcert: str = ""
+    pgsslcert: str = ""
+    pgsslkey: str = ""
     admin_user: str = "postgres"
     admin_password: str = ""
     loader_user: str = LOADER_ROLE
@@ -57,20 +80,47 @@ class Settings:
     transformer_password: str = ""
     analyst_user: str = ANALYST_ROLE
     analyst_password: str = ""
+    quality_reader_user: str = QUALITY_READER_ROLE
+    quality_reader_password: str = ""
     pseudonym_key: str = ""
+    # Keys used before a rotation, comma-separated: only for erasure requests (docs/gdpr.md).
+    pseudonym_previous_keys: str = ""
     sensor_db_url: str = f"sqlite:///{DEMO_DIR / 'sources' / 'sensor.db'}"
     sensor_mapping: str = str(
         PROJECT_ROOT / "loaders" / "sources" / "sensor_db" / "mappings" / "demo_park.csv"
     )
     sensor_table: str = "scada_10min"
     sensor_lookback_days: int = 3
+    # Optional registry and alarm tables of the sensor database; "" = none (docs/sources.md).
+    sensor_turbine_table: str = "turbine"
+    sensor_alarm_table: str = "alarm_event"
     csv_inbox: str = str(DEMO_DIR / "inbox")
     weather_base_url: str = "https://archive-api.open-meteo.com/v1"
+    # Days younger than weather_archive_delay_days come from the forecast API (the archive
+    # lags); "" = archive only. weather_sites: "CODE=lat,lon;..." instead of the registry.
+    weather_forecast_url: str = "https://api.open-meteo.com/v1"
+    weather_archive_delay_days: int = 5
+    weather_sites: str = ""
     weather_api_key: str = ""
+    # Set to send weather_api_key as this query parameter (Open-Meteo's `apikey`) rather
+    # than in a header; it is masked in logs and never stored.
+    weather_api_key_param: str = ""
+    # OAuth2 client credentials, for an API behind a token endpoint (loaders/oauth2.py).
+    weather_oauth_token_url: str = ""
+    weather_oauth_client_id: str = ""
+    weather_oauth_client_secret: str = ""
     reports_dir: str = str(PROJECT_ROOT / "reports")
     dlt_dir: str = str(VAR_DIR / "dlt")
     dbt_project_dir: str = str(PROJECT_ROOT / "dbt_project")
     dbt_target_dir: str = str(PROJECT_ROOT / "dbt_project" / "target")
+    # Operations (docs/operations.md): logs, alerts, catch-up of a source that was down.
+    log_dir: str = str(VAR_DIR / "log")  # JSON-lines log file of every command; "" = none
+    log_format: str = "text"  # stdout: "text" for people, "json" for a log collector
+    alert_command: str = ""  # run on a bad outcome, the summary as JSON on stdin
+    alert_webhook_url: str = ""  # POSTed the same JSON summary
+    alert_on: str = "failed,partial,locked"  # outcomes that alert, comma-separated
+    weather_catchup_days: int = 7  # days back a run re-requests weather missing after a run
+    dbt_build_args: str = ""  # added to every run's `dbt build`, e.g. "--exclude tag:slow"
 
     def dsn(self, role: str, database: str | None = None) -> str:
         """A libpq connection string for `admin`, `loader`, `transformer` or `analyst`."""
@@ -86,8 +136,18 @@ class Settings:
             "connect_timeout=10",
         ]
         if password:
-            parts.append(f"password={password}")
+            parts.append(f"password={_libpq_quote(password)}")
+        parts.extend(f"{key}={_libpq_quote(value)}" for key, value in self.tls_files(user).items())
         return " ".join(parts)
+
+    def tls_files(self, user: str) -> dict[str, str]:
+        """libpq's sslrootcert/sslcert/sslkey for a role: only those configured."""
+        files = {
+            "sslrootcert": self.pgsslrootcert,
+            "sslcert": self.pgsslcert.replace("{user}", user),
+            "sslkey": self.pgsslkey.replace("{user}", user),
+        }
+        return {key: value for key, value in files.items() if value}
 
     def sqlalchemy_url(self, role: str) -> str:
         """The same connection as `dsn`, in the URL form dlt and SQLAlchemy take."""
@@ -99,6 +159,10 @@ class Settings:
         return (
             f"postgresql://{auth}@{self.pghost}:{self.pgport}/{quote(self.database)}"
             f"?sslmode={self.pgsslmode}&connect_timeout=10"
+            + "".join(
+                f"&{key}={quote(value, safe='/')}"
+                for key, value in self.tls_files(getattr(self, f"{role}_user")).items()
+            )
         )
 
     def dbt_env(self) -> dict[str, str]:
@@ -110,7 +174,21 @@ class Settings:
             "WINDFARM_PGSSLMODE": self.pgsslmode,
             "WINDFARM_TRANSFORMER_USER": self.transformer_user,
             "WINDFARM_TRANSFORMER_PASSWORD": self.transformer_password,
+            # profiles.yml does not name TLS files: libpq reads them from these variables.
+            **{
+                f"PG{key.upper()}": value
+                for key, value in self.tls_files(self.transformer_user).items()
+            },
         }
+
+    def __repr__(self) -> str:
+        """Secrets masked: a Settings in a traceback or a log line shows none."""
+        shown = {field.name: getattr(self, field.name) for field in fields(self)}
+        masked = self.describe()
+        for name, value in shown.items():
+            if isinstance(value, str):
+                shown[name] = masked[name]
+        return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
 
     def describe(self) -> dict[str, str]:
         """The settings as text, secrets masked: what logs and reports may show."""
@@ -119,7 +197,7 @@ class Settings:
             value = getattr(self, field.name)
             if field.name in SECRET_NAMES:
                 value = "***" if value else "(not set)"
-            shown[field.name] = str(value)
+            shown[field.name] = mask_url_password(str(value))
         return shown
 
 

@@ -17,12 +17,16 @@ from pathlib import Path
 
 import psycopg2
 from psycopg2 import sql
+from psycopg2.extensions import encrypt_password
 
 from loaders.settings import PROJECT_ROOT, VAR_DIR, Settings
 
 BOOTSTRAP_DIR = PROJECT_ROOT / "scripts" / "bootstrap"
 LOCAL_CLUSTER_DIR = VAR_DIR / "postgres"
 LOCAL_CLUSTER_PORT = 55432
+ROLES_FILE = "01_roles.sql"  # cluster-wide; the other numbered files run inside the database
+LOGIN_ROLES = ("loader", "transformer", "analyst", "quality_reader")
+BOOTSTRAP_LOCK = 0x77696E64  # pg_advisory_lock key: "wind"
 
 
 class WarehouseError(RuntimeError):
@@ -159,34 +163,74 @@ def _run_sql_file(cursor, path: Path, database: str) -> None:  # noqa: ANN001
     cursor.execute(text.replace("{database}", quoted))
 
 
+def _set_passwords(cursor, settings: Settings) -> None:  # noqa: ANN001
+    """Each login role's password from the settings (environment or .dlt/secrets.toml).
+
+    The SCRAM verifier is computed here, by libpq: the clear password never travels to
+    the server, so it cannot end up in its statement log. A role without a configured
+    password keeps the one it has (certificate or trust authentication need none).
+    """
+    for role in LOGIN_ROLES:
+        password = getattr(settings, f"{role}_password")
+        if not password:
+            continue
+        user = getattr(settings, f"{role}_user")
+        verifier = encrypt_password(password, user, cursor.connection)
+        cursor.execute(
+            sql.SQL("alter role {} password %s").format(sql.Identifier(user)), (verifier,)
+        )
+
+
 def bootstrap(settings: Settings) -> None:
-    """Create the database, roles, schemas and grants; re-running changes nothing."""
+    """Create the database, roles, schemas, grants and audit tables; re-running changes
+    nothing, except that it repairs privileges that drifted from scripts/bootstrap/.
+
+    Roles are shared by every database of the server: an advisory lock serialises
+    bootstraps (several test sessions may bootstrap their own databases at once).
+    """
     admin = connect(settings, "admin", "postgres")
     admin.autocommit = True
-    with admin.cursor() as cursor:
-        _run_sql_file(cursor, BOOTSTRAP_DIR / "01_roles.sql", settings.database)
-        for role in ("loader", "transformer", "analyst"):
-            password = getattr(settings, f"{role}_password")
-            if password:
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute("select pg_advisory_lock(%s)", (BOOTSTRAP_LOCK,))
+            _run_sql_file(cursor, BOOTSTRAP_DIR / ROLES_FILE, settings.database)
+            _set_passwords(cursor, settings)
+            cursor.execute("select 1 from pg_database where datname = %s", (settings.database,))
+            if cursor.fetchone() is None:
                 cursor.execute(
-                    sql.SQL("alter role {} password %s").format(
-                        sql.Identifier(getattr(settings, f"{role}_user"))
-                    ),
-                    (password,),
+                    sql.SQL("create database {} owner windfarm_owner").format(
+                        sql.Identifier(settings.database)
+                    )
                 )
-        cursor.execute("select 1 from pg_database where datname = %s", (settings.database,))
-        if cursor.fetchone() is None:
-            cursor.execute(
-                sql.SQL("create database {} owner windfarm_owner").format(
-                    sql.Identifier(settings.database)
-                )
-            )
-    admin.close()
-    database = connect(settings, "admin")
-    database.autocommit = True
-    with database.cursor() as cursor:
-        _run_sql_file(cursor, BOOTSTRAP_DIR / "02_schemas_and_grants.sql", settings.database)
-    database.close()
+            # Everything inside the database in one transaction: no moment without grants.
+            database = connect(settings, "admin")
+            try:
+                with database, database.cursor() as database_cursor:
+                    for path in sorted(BOOTSTRAP_DIR.glob("[0-9][0-9]_*.sql")):
+                        if path.name != ROLES_FILE:
+                            _run_sql_file(database_cursor, path, settings.database)
+            finally:
+                database.close()
+            cursor.execute("select pg_advisory_unlock(%s)", (BOOTSTRAP_LOCK,))
+    finally:
+        admin.close()
+
+
+def assert_not_superuser(connection, what: str) -> None:  # noqa: ANN001
+    """Refuse to go on as a role that could bypass the grants (DESIGN: runs never use a
+    superuser); the message says which role and how to fix it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "select current_user, rolsuper or rolbypassrls from pg_catalog.pg_roles "
+            "where rolname = current_user"
+        )
+        user, powerful = cursor.fetchone()
+    if powerful:
+        raise WarehouseError(
+            f"{what} connects as {user}, a superuser (or a role bypassing row security): "
+            "runs must use the project's roles; set WINDFARM_LOADER_USER / "
+            "WINDFARM_TRANSFORMER_USER to windfarm_loader / windfarm_transformer"
+        )
 
 
 def drop_database(settings: Settings) -> None:

@@ -1,16 +1,17 @@
 -- The incremental fact holds exactly what a full rebuild would: the same rows as
--- int_measurements_flagged, column for column (rows in one and not the other fail).
-{% set column_list = ['turbine_id', 'measured_at', 'measured_date'] %}
+-- int_measurements_flagged with the operating state of int_turbine_states_classified,
+-- column for column (rows in one and not the other fail).
+{% set column_list = ['turbine_id', 'measured_at', 'measured_date', 'expected_power_kw'] %}
 {% for signal in measurement_signals() %}
 {% do column_list.append(signal.column) %}
-{% do column_list.append('is_out_of_range_' ~ signal.signal) %}
+{% for flag_type in qc_signal_flag_types() %}
+{% do column_list.append('is_' ~ flag_type ~ '_' ~ signal.signal) %}
 {% endfor %}
-{% for signal in frozen_checked_signals() %}
-{% do column_list.append('is_frozen_' ~ signal.signal) %}
 {% endfor %}
 {% do column_list.extend([
     'is_gap', 'source_row_count', 'has_duplicates', 'has_conflicting_duplicates',
-    'qc_flag_count', 'is_valid', 'source_row_id', 'dlt_load_id'
+    'is_power_curve_outlier', 'qc_flag_count', 'is_valid', 'source_row_id', 'dlt_load_id',
+    'operating_state'
 ]) %}
 {% set columns = column_list | join(',\n        ') %}
 
@@ -20,7 +21,16 @@ expected as (
 
     select
         {{ columns }}
-    from {{ ref('int_measurements_flagged') }}
+    from (
+        select
+            flagged.*,
+            states.operating_state
+        from {{ ref('int_measurements_flagged') }} as flagged
+        inner join {{ ref('int_turbine_states_classified') }} as states
+            on
+                flagged.turbine_id = states.turbine_id
+                and flagged.measured_at = states.measured_at
+    ) as flagged_with_states
 
 ),
 

@@ -202,3 +202,178 @@ def _x_ticks(bars: Sequence[Bar], frame: Frame, slot: float) -> str:
             )
     parts.append("</g>")
     return "".join(parts)
+
+
+@dataclass(frozen=True)
+class Point:
+    """One scatter point in data units; `flagged` points are drawn in the warning colour."""
+
+    x: float
+    y: float
+    flagged: bool = False
+
+
+def _axis_ticks(low: float, high: float, target_ticks: int = 6) -> list[float]:
+    """Round tick values covering [low, high] (steps of 1, 2 or 5 × 10^k)."""
+    span = high - low
+    if span <= 0:
+        return [low]
+    raw = span / target_ticks
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
+    first = math.ceil(low / step) * step
+    ticks = []
+    value = first
+    while value <= high + step * 1e-9:
+        ticks.append(round(value, 10))
+        value += step
+    return ticks
+
+
+def scatter_svg(
+    points: Sequence[Point],
+    *,
+    x_range: tuple[float, float],
+    y_range: tuple[float, float],
+    title: str,
+    x_label: str,
+    y_label: str,
+    lines: Sequence[tuple[str, Sequence[tuple[float, float]]]] = (),
+    chart_id: str = "scatter",
+    frame: Frame | None = None,
+) -> str:
+    """A scatter plot with grid, labelled axes, optional reference lines (name, points).
+
+    Points outside the ranges are pinned to the nearest edge and get the class `clipped`,
+    so that an absurd value still shows where it is, without squashing the others. Flagged
+    points are drawn last, on top, in their own colour; every circle's class says which it
+    is, so a test counts them in the rendered page.
+    """
+    frame = frame or Frame(height=420)
+    (x_low, x_high), (y_low, y_high) = x_range, y_range
+
+    def sx(value: float) -> float:
+        return frame.left + frame.plot_width * (value - x_low) / (x_high - x_low)
+
+    def sy(value: float) -> float:
+        return frame.baseline - frame.plot_height * (value - y_low) / (y_high - y_low)
+
+    title_id = f"{chart_id}-title"
+    view_box = f"0 0 {frame.width} {frame.height}"
+    parts = [
+        f"<svg{attrs(id=chart_id, class_='chart scatter', viewBox=view_box)}"
+        f"{attrs(role='img', aria_labelledby=title_id, preserveAspectRatio='xMidYMid meet')}>",
+        f"<title{attrs(id=title_id)}>{esc(title)}</title>",
+        '<g class="grid">',
+    ]
+    x_ticks, y_ticks_ = _axis_ticks(x_low, x_high), _axis_ticks(y_low, y_high)
+    for tick in y_ticks_:
+        ty = _fmt(sy(tick))
+        parts.append(
+            f'<line x1="{frame.left}" x2="{frame.width - frame.right}" y1="{ty}" y2="{ty}"/>'
+        )
+    for tick in x_ticks:
+        tx = _fmt(sx(tick))
+        parts.append(f'<line x1="{tx}" x2="{tx}" y1="{frame.top}" y2="{_fmt(frame.baseline)}"/>')
+    parts.append('</g><g class="y-ticks">')
+    for tick in y_ticks_:
+        parts.append(
+            f'<text x="{frame.left - 8}" y="{_fmt(sy(tick) + 4)}" text-anchor="end">'
+            f"{esc(f'{tick:,.10g}')}</text>"
+        )
+    parts.append('</g><g class="x-ticks">')
+    for tick in x_ticks:
+        parts.append(
+            f'<text x="{_fmt(sx(tick))}" y="{_fmt(frame.baseline + 18)}" '
+            f'text-anchor="middle">{esc(f"{tick:.10g}")}</text>'
+        )
+    parts.append("</g>")
+    for name, line in lines:
+        inside = [(x, y) for x, y in line if x_low <= x <= x_high and y_low <= y <= y_high]
+        if len(inside) < 2:
+            continue
+        path = " ".join(f"{_fmt(sx(x))},{_fmt(sy(y))}" for x, y in inside)
+        parts.append(
+            f"<polyline{attrs(class_='reference', points=path, data_line=name)}>"
+            f"<title>{esc(name)}</title></polyline>"
+        )
+    parts.append('<g class="points">')
+    for point in sorted(points, key=lambda p: p.flagged):
+        x = min(max(point.x, x_low), x_high)
+        y = min(max(point.y, y_low), y_high)
+        css = "pt flagged" if point.flagged else "pt"
+        if (x, y) != (point.x, point.y):
+            css += " clipped"
+        parts.append(f'<circle class="{css}" cx="{_fmt(sx(x))}" cy="{_fmt(sy(y))}" r="1.6"/>')
+    parts.append("</g>")
+    parts.append(
+        f'<g class="axis"><line x1="{frame.left}" x2="{frame.width - frame.right}" '
+        f'y1="{_fmt(frame.baseline)}" y2="{_fmt(frame.baseline)}"/>'
+        f'<line x1="{frame.left}" x2="{frame.left}" y1="{frame.top}" '
+        f'y2="{_fmt(frame.baseline)}"/></g>'
+    )
+    if not points:
+        parts.append(
+            f'<text class="empty" x="{_fmt(frame.left + frame.plot_width / 2)}" '
+            f'y="{_fmt(frame.top + frame.plot_height / 2)}" text-anchor="middle">'
+            "no values to show</text>"
+        )
+    parts.append(
+        f'<text class="axis-label" x="{_fmt(frame.left + frame.plot_width / 2)}" '
+        f'y="{frame.height - 8}" text-anchor="middle">{esc(x_label)}</text>'
+    )
+    middle = _fmt(frame.top + frame.plot_height / 2)
+    parts.append(
+        f'<text class="axis-label" x="16" y="{middle}" text-anchor="middle" '
+        f'transform="rotate(-90 16 {middle})">{esc(y_label)}</text></svg>'
+    )
+    return "".join(parts)
+
+
+def sparkline_svg(
+    values: Sequence[float | None], *, label: str, width: int = 160, height: int = 32
+) -> str:
+    """A small line of a figure over the runs (oldest left), the last run marked by a dot.
+
+    Runs without the figure leave a break in the line. The values are on the element as
+    `data-values` (comma-separated, empty for unknown) for tests and other readers.
+    """
+    known = [v for v in values if v is not None]
+    pad = 3.0
+    data = ",".join("" if v is None else f"{v:g}" for v in values)
+    parts = [
+        f"<svg{attrs(class_='sparkline', viewBox=f'0 0 {width} {height}', role='img')}"
+        f"{attrs(data_values=data, width=width, height=height)}><title>{esc(label)}</title>"
+    ]
+    if known:
+        low, high = min(known), max(known)
+        spread = (high - low) or 1.0
+        count = len(values)
+
+        def sx(index: int) -> float:
+            return pad + (width - 2 * pad) * (index / (count - 1) if count > 1 else 0.5)
+
+        def sy(value: float) -> float:
+            if high == low:
+                return height / 2
+            return height - pad - (height - 2 * pad) * (value - low) / spread
+
+        segment: list[str] = []
+        segments: list[list[str]] = []
+        for index, value in enumerate(values):
+            if value is None:
+                if segment:
+                    segments.append(segment)
+                segment = []
+                continue
+            segment.append(f"{_fmt(sx(index))},{_fmt(sy(value))}")
+        if segment:
+            segments.append(segment)
+        for points in segments:
+            if len(points) > 1:
+                parts.append(f'<polyline points="{" ".join(points)}"/>')
+        last = len(values) - 1
+        if values[last] is not None:
+            parts.append(f'<circle cx="{_fmt(sx(last))}" cy="{_fmt(sy(values[last]))}" r="2.5"/>')
+    parts.append("</svg>")
+    return "".join(parts)

@@ -12,15 +12,19 @@ itself uses), so all figures describe the same instant of the warehouse.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Protocol
 
 from psycopg2 import sql
 
+from loaders.quality_report import volume
+from loaders.quality_report.volume import VolumeSeries
 from loaders.settings import Settings
+from loaders.signals import CANONICAL_UNITS
 from loaders.warehouse import connect
 
 # The signals the page reports, in display order; the quality mart may add others.
@@ -47,6 +51,22 @@ WIND_MODEL = "quality_wind_speed_distribution"
 WIND_OPEN_BIN = 30  # the open bin "30 m/s and above", as in the quality mart
 TOP_REASONS = 5
 TREND_RUNS = 10
+# Boolean columns of the fact that are not QC flags: gaps are shown as completeness, and
+# is_valid is the absence of every flag.
+NOT_QC_FLAGS = frozenset({"is_gap", "is_valid"})
+# The power-curve scatter draws at most about this many points (inline SVG stays light).
+MAX_SCATTER_POINTS = 5_000
+SCATTER_BUDGET_SHARE = 0.95
+PERIODS_PER_DAY = 144
+MAX_STEP_GCD = 6  # a sampling step must hit at least 144 / 6 = 24 times of day
+# Raw tables counted per day for the volume check: (table, day column, fed daily).
+# A monthly export (production) is judged only up to its last delivered day.
+VOLUME_SOURCES: tuple[tuple[str, str, bool], ...] = (
+    ("scada_measurements", "measured_date", True),
+    ("weather_hourly", "observed_date", True),
+    ("production_daily", "production_date", False),
+)
+POWER_CURVES = ("reference", "power_curves")
 STATEMENT_TIMEOUT_MS = 120_000
 
 
@@ -192,6 +212,78 @@ class TrendRun:
 
 
 @dataclass(frozen=True)
+class QcFlags:
+    """QC flag counts per flag column and turbine, read from the fact's boolean columns.
+
+    The flag columns are discovered in information_schema, so a flag the dbt models add
+    appears here without a code change.
+    """
+
+    origin: str
+    flags: tuple[str, ...]  # flag columns, in table order
+    turbines: tuple[str, ...]
+    counts: Mapping[tuple[str, str], int]  # (flag, turbine) -> rows flagged
+    rows: Mapping[str, int]  # turbine -> rows in the fact
+    flagged_rows: Mapping[str, int]  # turbine -> rows with at least one flag
+
+    def count(self, flag: str, turbine: str) -> int:
+        return self.counts.get((flag, turbine), 0)
+
+    def total(self, flag: str) -> int:
+        return sum(self.count(flag, turbine) for turbine in self.turbines)
+
+    @property
+    def total_flagged_rows(self) -> int:
+        return sum(self.flagged_rows.values())
+
+
+def flag_kind(column: str) -> tuple[str, str]:
+    """A flag column as (type, signal): `is_out_of_range_wind_speed` -> ('out of range',
+    'wind_speed'); `has_conflicting_duplicates` -> ('conflicting duplicates', '').
+
+    The signal is the longest canonical signal name ending the column, so that any new
+    per-signal flag type (`is_spike_<signal>`) reads right without a code change.
+    """
+    name = column.removeprefix("is_").removeprefix("has_")
+    endings = [s for s in CANONICAL_UNITS if name.endswith(f"_{s}") and len(name) > len(s) + 1]
+    if endings:
+        signal = max(endings, key=len)
+        return name.removesuffix(f"_{signal}").replace("_", " "), signal
+    return name.replace("_", " "), ""
+
+
+@dataclass(frozen=True)
+class PowerPoint:
+    """One 10-minute period on the power curve."""
+
+    wind_speed: float
+    active_power: float
+    is_flagged: bool
+
+
+@dataclass(frozen=True)
+class PowerCurve:
+    """The measured power curve: every period with both values, or a deterministic sample.
+
+    `step` keeps the unflagged periods whose 10-minute grid index is a multiple of it,
+    `flagged_step` the same for flagged periods; 1 means all of them.
+    """
+
+    origin: str
+    total_points: int
+    flagged_points: int
+    step: int
+    flagged_step: int
+    points: tuple[PowerPoint, ...]
+    reference: Mapping[str, tuple[tuple[float, float], ...]] = field(default_factory=dict)
+    rated_power_kw: float | None = None
+
+    @property
+    def is_sampled(self) -> bool:
+        return self.step > 1 or self.flagged_step > 1
+
+
+@dataclass(frozen=True)
 class Figures:
     """Everything the page shows, plus where the derived figures came from."""
 
@@ -206,6 +298,10 @@ class Figures:
     histogram_origin: str
     trend: tuple[TrendRun, ...]
     collected_at: datetime
+    qc_flags: QcFlags | None = None
+    volume: tuple[VolumeSeries, ...] = ()
+    volume_window: tuple[date, date] | None = None
+    power_curve: PowerCurve | None = None
 
 
 # --- pure helpers (unit-tested without a database) ---------------------------------------
@@ -596,6 +692,237 @@ def read_wind_histogram(cursor: Cursor) -> tuple[tuple[HistogramBin, ...], str]:
     return wind_bins(counts), f"{FACT_SCHEMA}.{FACT_TABLE}"
 
 
+def read_qc_flags(cursor: Cursor) -> QcFlags | None:
+    """Rows flagged per QC flag column and turbine, in one pass over the fact table."""
+    cursor.execute(
+        """
+        select column_name from information_schema.columns
+         where table_schema = %s and table_name = %s and data_type = 'boolean'
+           and (column_name like 'is\\_%%' or column_name like 'has\\_%%')
+         order by ordinal_position
+        """,
+        (FACT_SCHEMA, FACT_TABLE),
+    )
+    flags = [row[0] for row in cursor.fetchall() if row[0] not in NOT_QC_FLAGS]
+    columns = _columns(cursor, FACT_SCHEMA, FACT_TABLE)
+    if "turbine_id" not in columns:
+        return None
+    any_flag = (
+        sql.SQL("qc_flag_count > 0")
+        if "qc_flag_count" in columns
+        else sql.SQL("not is_valid and not is_gap")
+        if "is_valid" in columns and "is_gap" in columns
+        else sql.SQL("false")
+    )
+    counts = sql.SQL("").join(
+        sql.SQL(", count(*) filter (where {})").format(sql.Identifier(flag)) for flag in flags
+    )
+    cursor.execute(
+        sql.SQL(
+            "select turbine_id, count(*), count(*) filter (where {any_flag}){counts} "
+            "from {table} group by turbine_id order by turbine_id"
+        ).format(any_flag=any_flag, counts=counts, table=_ident(FACT_SCHEMA, FACT_TABLE))
+    )
+    turbines, rows, flagged, found = [], {}, {}, {}
+    for row in cursor.fetchall():
+        turbine = str(row[0])
+        turbines.append(turbine)
+        rows[turbine], flagged[turbine] = int(row[1]), int(row[2])
+        for flag, count in zip(flags, row[3:], strict=True):
+            found[(flag, turbine)] = int(count)
+    return QcFlags(
+        origin=f"{FACT_SCHEMA}.{FACT_TABLE}",
+        flags=tuple(flags),
+        turbines=tuple(turbines),
+        counts=found,
+        rows=rows,
+        flagged_rows=flagged,
+    )
+
+
+def volume_window(cursor: Cursor, run: RunSummary | None) -> tuple[date, date] | None:
+    """The days judged: the run's dates, or the last 14 days of data without a run row."""
+    if run is not None and run.date_from is not None and run.date_to is not None:
+        return run.date_from, run.date_to
+    if "measured_date" not in _columns(cursor, FACT_SCHEMA, FACT_TABLE):
+        return None
+    cursor.execute(
+        sql.SQL("select max(measured_date) from {}").format(_ident(FACT_SCHEMA, FACT_TABLE))
+    )
+    last = _first(cursor)
+    if last is None:
+        return None
+    return last - timedelta(days=volume.HISTORY_DAYS - 1), last
+
+
+def _daily(cursor: Cursor, query: sql.Composable, params: Sequence[Any]) -> dict[str, dict]:
+    """{series: {day: rows}} from a query returning (series, day, rows)."""
+    cursor.execute(query, params)
+    found: dict[str, dict] = {}
+    for series, day, rows in cursor.fetchall():
+        found.setdefault(str(series), {})[day] = int(rows)
+    return found
+
+
+def read_volume(cursor: Cursor, window: tuple[date, date] | None) -> tuple[VolumeSeries, ...]:
+    """Rows per day per turbine (periods with a source row) and per raw table, each day of
+    the window judged against the days before it (`volume.judge`).
+
+    A series begins on its first day with rows (within the history before the window);
+    from there a day without rows counts as zero: for the daily feeds up to the end of the
+    window, for a monthly export only up to its last delivered day.
+    """
+    if window is None:
+        return ()
+    start, end = window
+    first_history = start - timedelta(days=volume.HISTORY_DAYS)
+    found: list[VolumeSeries] = []
+    fact_columns = _columns(cursor, FACT_SCHEMA, FACT_TABLE)
+    if {"turbine_id", "measured_date", "is_gap"} <= set(fact_columns):
+        per_turbine = _daily(
+            cursor,
+            sql.SQL(
+                "select turbine_id, measured_date, count(*) filter (where not is_gap) "
+                "from {} where measured_date between %s and %s group by 1, 2"
+            ).format(_ident(FACT_SCHEMA, FACT_TABLE)),
+            (first_history, end),
+        )
+        for turbine in sorted(per_turbine):
+            counts = per_turbine[turbine]
+            days = volume.daily_counts(counts, min(counts), end)
+            found.append(
+                VolumeSeries(
+                    turbine, "turbine", f"{FACT_SCHEMA}.{FACT_TABLE}", volume.judge(days, window)
+                )
+            )
+    for table, day_column, daily in VOLUME_SOURCES:
+        if day_column not in _columns(cursor, "raw", table):
+            continue
+        per_table = _daily(
+            cursor,
+            sql.SQL(
+                "select %s, {day}, count(*) from {table} where {day} between %s and %s "
+                "group by 1, 2"
+            ).format(day=sql.Identifier(day_column), table=_ident("raw", table)),
+            (table, first_history, end),
+        )
+        counts = per_table.get(table, {})
+        if not counts:
+            continue
+        days = volume.daily_counts(counts, min(counts), end if daily else max(counts))
+        name = f"raw.{table}"
+        found.append(VolumeSeries(name, "source", name, volume.judge(days, window)))
+    return tuple(found)
+
+
+def _spread(step: int) -> int:
+    """The first step from `step` up that still samples every hour of the day: with the
+    10-minute grid's 144 periods a day, a step sharing a large factor with 144 (72, 144…)
+    would keep the same few times of day every day (all nights, say)."""
+    while math.gcd(step, PERIODS_PER_DAY) > MAX_STEP_GCD:
+        step += 1
+    return step
+
+
+def scatter_steps(total: int, flagged: int, limit: int = MAX_SCATTER_POINTS) -> tuple[int, int]:
+    """(step, flagged_step): 1 and 1 when every point fits in `limit`; else every flagged
+    period while they fill at most half of the budget (every flagged_step-th beyond), and
+    every step-th of the others. The budget keeps 5 % spare because the sample follows the
+    time grid (see `read_power_curve`), so its size is only close to total / step."""
+    if total <= limit:
+        return 1, 1
+    budget = int(limit * SCATTER_BUDGET_SHARE)
+    flagged_step = 1 if flagged <= budget // 2 else _spread(math.ceil(flagged / (budget // 2)))
+    kept_flagged = math.ceil(flagged / flagged_step)
+    step = _spread(max(2, math.ceil((total - flagged) / max(1, budget - kept_flagged))))
+    return step, flagged_step
+
+
+def read_power_curve(cursor: Cursor) -> PowerCurve | None:
+    """Active power against wind speed for every present period with both values, or a
+    deterministic sample of them (`scatter_steps`) when there are too many to draw.
+
+    The sample keeps the periods whose index on the 10-minute time grid (10-minute steps
+    since 1970) is a multiple of the step: the same data always gives the same picture,
+    every turbine and every time of day is represented, and no sort of the whole fact
+    table is needed (two plain scans, however many years it holds).
+    """
+    columns = _columns(cursor, FACT_SCHEMA, FACT_TABLE)
+    if not {"wind_speed_avg", "active_power_avg", "measured_at"} <= set(columns):
+        return None
+    flagged_expression = (
+        sql.SQL("qc_flag_count > 0")
+        if "qc_flag_count" in columns
+        else sql.SQL("not coalesce(is_valid, true)")
+        if "is_valid" in columns
+        else sql.SQL("false")
+    )
+    table = _ident(FACT_SCHEMA, FACT_TABLE)
+    measured = sql.SQL("wind_speed_avg is not null and active_power_avg is not null")
+    cursor.execute(
+        sql.SQL("select count(*), count(*) filter (where {flagged}) from {table} where {m}").format(
+            flagged=flagged_expression, table=table, m=measured
+        )
+    )
+    total, flagged = (int(value) for value in cursor.fetchone() or (0, 0))
+    step, flagged_step = scatter_steps(total, flagged)
+    cursor.execute(
+        sql.SQL(
+            """
+            select wind_speed_avg, active_power_avg, is_flagged from (
+                select wind_speed_avg, active_power_avg, {flagged} as is_flagged,
+                       floor(extract(epoch from measured_at) / 600)::bigint as grid_index
+                  from {table} where {m}
+            ) as measured
+             where grid_index %% (case when is_flagged then %s else %s end) = 0
+             order by is_flagged, wind_speed_avg, active_power_avg
+            """
+        ).format(flagged=flagged_expression, table=table, m=measured),
+        (flagged_step, step),
+    )
+    points = tuple(
+        PowerPoint(float(row[0]), float(row[1]), bool(row[2])) for row in cursor.fetchall()
+    )
+    reference, rated = _reference_curves(cursor)
+    return PowerCurve(
+        origin=f"{FACT_SCHEMA}.{FACT_TABLE}",
+        total_points=total,
+        flagged_points=flagged,
+        step=step,
+        flagged_step=flagged_step,
+        points=points,
+        reference=reference,
+        rated_power_kw=rated,
+    )
+
+
+def _reference_curves(
+    cursor: Cursor,
+) -> tuple[dict[str, tuple[tuple[float, float], ...]], float | None]:
+    """The manufacturer's curves of the turbine models in dim_turbine, and the largest
+    rated power (the scatter's scale); empty when the seed or the dimension is missing."""
+    dim = _columns(cursor, "core", "dim_turbine")
+    if "rated_power_kw" not in dim:
+        return {}, None
+    cursor.execute("select max(rated_power_kw) from core.dim_turbine")
+    rated = _float(_first(cursor))
+    schema, table = POWER_CURVES
+    if "turbine_model" not in dim or not {"model", "wind_speed_ms", "power_kw"} <= set(
+        _columns(cursor, schema, table)
+    ):
+        return {}, rated
+    cursor.execute(
+        sql.SQL(
+            "select model, wind_speed_ms, power_kw from {} "
+            "where model in (select turbine_model from core.dim_turbine) order by 1, 2"
+        ).format(_ident(schema, table))
+    )
+    curves: dict[str, list[tuple[float, float]]] = {}
+    for model, wind, power in cursor.fetchall():
+        curves.setdefault(str(model), []).append((float(wind), float(power)))
+    return {model: tuple(points) for model, points in curves.items()}, rated
+
+
 def collect(settings: Settings, run_id: str) -> Figures:
     """Read every figure of the page for one run, in one read-only transaction."""
     connection = connect(settings, "transformer")
@@ -606,6 +933,7 @@ def collect(settings: Settings, run_id: str) -> Figures:
             run = read_run(cursor, run_id)
             completeness, completeness_origin = read_completeness(cursor)
             histogram, histogram_origin = read_wind_histogram(cursor)
+            window = volume_window(cursor, run)
             figures = Figures(
                 run_id=run_id,
                 run=run,
@@ -618,6 +946,10 @@ def collect(settings: Settings, run_id: str) -> Figures:
                 histogram_origin=histogram_origin,
                 trend=read_trend(cursor),
                 collected_at=datetime.now(UTC),
+                qc_flags=read_qc_flags(cursor),
+                volume=read_volume(cursor, window),
+                volume_window=window,
+                power_curve=read_power_curve(cursor),
             )
         connection.rollback()
     finally:

@@ -8,6 +8,7 @@ quotes. Keeping the one escaping function here makes "is this escaped?" easy to 
 from __future__ import annotations
 
 import html
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 
@@ -54,3 +55,19 @@ def duration(value: timedelta | None) -> str:
     if hours:
         return f"{hours} h {minutes:02d} min {secs:02d} s"
     return f"{minutes} min {secs:02d} s"
+
+
+def table(head: Sequence[tuple[str, bool]], rows: Iterable[str], **table_attrs: object) -> str:
+    """A table from a header (label, is_numeric) and already rendered `<tr>` rows."""
+    header = "".join(
+        f"<th{attrs(class_='num' if numeric else None)}>{esc(label)}</th>"
+        for label, numeric in head
+    )
+    return (
+        f"<table{attrs(**table_attrs)}><thead><tr>{header}</tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def num_cell(value: int | None, **cell_attrs: object) -> str:
+    return f"<td{attrs(class_='num', **cell_attrs)}>{esc(number(value))}</td>"

@@ -9,12 +9,14 @@ test reads numbers from the page rather than scraping its wording.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from loaders.quality_report import history, sections
 from loaders.quality_report.charts import Bar, histogram_svg
 from loaders.quality_report.dbt_results import DbtResults, NodeResult
+from loaders.quality_report.elementary import ElementaryOutcome
 from loaders.quality_report.figures import (
     Completeness,
     Figures,
@@ -25,7 +27,16 @@ from loaders.quality_report.figures import (
     SourceSummary,
     TrendRun,
 )
-from loaders.quality_report.markup import attrs, duration, esc, number, percent, timestamp
+from loaders.quality_report.markup import (
+    attrs,
+    duration,
+    esc,
+    number,
+    percent,
+    timestamp,
+)
+from loaders.quality_report.markup import num_cell as _num_cell
+from loaders.quality_report.markup import table as _table
 
 GOOD_PCT = 98.0
 WARN_PCT = 90.0
@@ -122,6 +133,23 @@ svg.chart .axis line, svg.chart .x-ticks line { stroke: var(--ink); stroke-width
 svg.chart rect.bar { fill: #3b82c4; }
 svg.chart rect.bar:hover { fill: #1d5c96; }
 svg.chart .empty { fill: var(--muted); font-size: 14px; }
+svg.scatter circle.pt { fill: #3b82c4; fill-opacity: .35; }
+svg.scatter circle.pt.flagged { fill: var(--bad); fill-opacity: .85; }
+svg.scatter polyline.reference {
+  fill: none; stroke: var(--ink); stroke-width: 1.5; stroke-dasharray: 5 3;
+}
+svg.sparkline { display: block; overflow: visible; }
+svg.sparkline polyline { fill: none; stroke: var(--accent); stroke-width: 1.5; }
+svg.sparkline circle { fill: var(--accent); }
+.dot { display: inline-block; width: 10px; height: 10px; border-radius: 50%; margin: 0 4px 0 12px; }
+.ok-dot { background: #3b82c4; opacity: .6; }
+.flag-dot { background: var(--bad); }
+ul.kinds { display: flex; flex-wrap: wrap; gap: 4px 24px; padding-left: 20px; margin: 6px 0; }
+table.flags th.num { font-size: 11px; min-width: 72px; }
+.scroll { overflow-x: auto; max-width: 100%; }
+tr.bad-row td:first-child { box-shadow: inset 3px 0 0 var(--bad); }
+td.num.good { background: var(--good-bg); } td.num.bad { background: var(--bad-bg); }
+code.small { font-size: 11px; }
 details { margin: 6px 0; }
 summary { cursor: pointer; color: var(--accent); }
 footer {
@@ -145,6 +173,9 @@ class PageContext:
     dbt_results_file: str | None  # relative link to the copied run_results.json
     run_pages: frozenset[str]  # run ids with a page beside this one, for the trend links
     generated_at: datetime
+    # Key figures of the recorded runs, newest first (this run first); see `history`.
+    history: tuple[history.KeyFigures, ...] = ()
+    elementary: ElementaryOutcome | None = None
 
 
 def grade(pct: float) -> str:
@@ -162,22 +193,6 @@ def status_badge(status: str, element_id: str | None = None) -> str:
         f"<span{attrs(id=element_id, class_=f'badge {css}', data_status=status)}>"
         f"{esc(status)}</span>"
     )
-
-
-def _table(head: Sequence[tuple[str, bool]], rows: Iterable[str], **table_attrs: object) -> str:
-    """A table from a header (label, is_numeric) and already rendered `<tr>` rows."""
-    header = "".join(
-        f"<th{attrs(class_='num' if numeric else None)}>{esc(label)}</th>"
-        for label, numeric in head
-    )
-    return (
-        f"<table{attrs(**table_attrs)}><thead><tr>{header}</tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table>"
-    )
-
-
-def _num_cell(value: int | None, **cell_attrs: object) -> str:
-    return f"<td{attrs(class_='num', **cell_attrs)}>{esc(number(value))}</td>"
 
 
 # --- sections ----------------------------------------------------------------------------
@@ -591,24 +606,33 @@ def trend(runs: Sequence[TrendRun], context: PageContext, run_id: str) -> str:
         ("Duration", True),
     ]
     body.append(_table(head, rows, id="trend"))
+    body.append(sections.trend_charts(context.history))
     return "".join(body) + "</section>"
 
 
 def render(figures: Figures, context: PageContext) -> str:
     """The whole page for one run."""
-    sections = [
+    parts = [
         header(figures),
-        '<nav><a href="#extracted">Rows extracted</a><a href="#rejected">Rejected</a>'
+        '<nav><a href="#comparison">Against previous runs</a>'
+        '<a href="#extracted">Rows extracted</a><a href="#rejected">Rejected</a>'
         '<a href="#marts">Marts</a><a href="#completeness-section">Completeness</a>'
+        '<a href="#qc-flags">QC flags</a><a href="#volume">Volume</a>'
         '<a href="#dbt-tests">dbt tests</a><a href="#wind-speed">Wind speed</a>'
-        '<a href="#trend-section">Last runs</a></nav>',
+        '<a href="#power-curve-section">Power curve</a>'
+        '<a href="#trend-section">Last runs</a><a href="#elementary">Elementary</a></nav>',
+        sections.comparison(history.compare(context.history)) if context.history else "",
         rows_extracted(figures.sources, figures.run),
         rejected(figures.rejected),
         marts(figures.marts),
         completeness(figures.completeness, figures.completeness_origin),
+        sections.qc_flags(figures.qc_flags),
+        sections.volume(figures.volume, figures.volume_window),
         dbt_tests(context, figures.run),
         wind_histogram(figures.histogram, figures.histogram_origin),
+        sections.power_curve(figures.power_curve),
         trend(figures.trend, context, figures.run_id),
+        sections.elementary(context.elementary),
     ]
     footer = (
         f"<footer>Generated {esc(timestamp(context.generated_at))} by "
@@ -623,6 +647,6 @@ def render(figures: Figures, context: PageContext) -> str:
         f"<title>Data quality · run {esc(figures.run_id)}</title>"
         f"<style>{STYLE}</style></head>\n"
         f"<body{attrs(data_run_id=figures.run_id)}>\n"
-        + "\n".join(sections)
+        + "\n".join(part for part in parts if part)
         + f"\n{footer}\n</body></html>\n"
     )

@@ -1,27 +1,65 @@
 -- Cluster-wide roles of the wind-farm warehouse. Safe to run again: it creates what is
--- missing and re-asserts the attributes (no superuser, no role or database creation).
--- Passwords are not set here: they come from the environment (see loaders/warehouse.py).
+-- missing and re-asserts the attributes (no superuser, no role or database creation, no
+-- replication, no row-security bypass, no membership in any other role).
+-- Passwords are not set here: they come from the environment (see loaders/warehouse.py),
+-- so they never sit in a versioned file.
+--
+--   windfarm_owner           NOLOGIN  owns the schemas and the audit tables
+--   windfarm_loader          LOGIN    dlt: writes raw, raw_staging
+--   windfarm_transformer     LOGIN    dbt + run orchestrator: reads raw, writes the models
+--   windfarm_analyst         LOGIN    data scientists: reads the marts (core, ml, quality)
+--   windfarm_quality_reader  LOGIN    data stewards, auditors: reads quality and audit
+--
+-- Roles are shared by every database of the server: the statements only write when
+-- something differs, so bootstraps of several databases at once do not collide.
 
 do $$
 declare
-    role_name text;
+    wanted record;
+    membership record;
 begin
-    foreach role_name in array array['windfarm_owner'] loop
-        if not exists (select from pg_catalog.pg_roles where rolname = role_name) then
-            execute format('create role %I nologin', role_name);
+    for wanted in
+        select role_name, can_login
+        from (
+            values
+            ('windfarm_owner', false),
+            ('windfarm_loader', true),
+            ('windfarm_transformer', true),
+            ('windfarm_analyst', true),
+            ('windfarm_quality_reader', true)
+        ) as roles (role_name, can_login)
+    loop
+        if not exists (select from pg_catalog.pg_roles where rolname = wanted.role_name) then
+            begin
+                execute format('create role %I', wanted.role_name);
+            exception when duplicate_object then
+                null;  -- created meanwhile by a concurrent bootstrap
+            end;
         end if;
-    end loop;
-    foreach role_name in array array[
-        'windfarm_loader', 'windfarm_transformer', 'windfarm_analyst'
-    ] loop
-        if not exists (select from pg_catalog.pg_roles where rolname = role_name) then
-            execute format('create role %I login', role_name);
+        if exists (
+            select from pg_catalog.pg_roles
+            where rolname = wanted.role_name
+                and (
+                    rolcanlogin <> wanted.can_login or rolsuper or rolcreatedb
+                    or rolcreaterole or rolreplication or rolbypassrls
+                )
+        ) then
+            execute format(
+                'alter role %I %s nosuperuser nocreatedb nocreaterole noreplication nobypassrls',
+                wanted.role_name,
+                case when wanted.can_login then 'login' else 'nologin' end
+            );
         end if;
+        -- A runtime role inherits nothing: a membership granted by hand would widen it.
+        for membership in
+            select parent.rolname as parent_name
+            from pg_catalog.pg_auth_members as member_of
+            inner join pg_catalog.pg_roles as parent on member_of.roleid = parent.oid
+            inner join pg_catalog.pg_roles as child on member_of.member = child.oid
+            where child.rolname = wanted.role_name
+        loop
+            execute format('revoke %I from %I', membership.parent_name, wanted.role_name);
+        end loop;
     end loop;
 end
 $$;
-
-alter role windfarm_owner nologin nosuperuser nocreatedb nocreaterole nobypassrls;
-alter role windfarm_loader login nosuperuser nocreatedb nocreaterole nobypassrls;
-alter role windfarm_transformer login nosuperuser nocreatedb nocreaterole nobypassrls;
-alter role windfarm_analyst login nosuperuser nocreatedb nocreaterole nobypassrls;

@@ -20,6 +20,7 @@ LOAD_METADATA_COLUMNS = (
     "_dlt_load_id",
     "_dlt_id",
     "dlt_load_id",
+    "dlt_id",
     "load_count",
     "last_loaded_at",
     "last_rejected_at",

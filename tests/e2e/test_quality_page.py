@@ -14,15 +14,27 @@ import re
 import shutil
 import struct
 import subprocess
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
 from loaders import warehouse
-from loaders.settings import Settings
+from loaders.settings import Settings, load_settings
 
+CRITICAL_SIGNALS = (
+    "wind_speed",
+    "active_power",
+    "rotor_speed",
+    "pitch_angle",
+    "gearbox_oil_temp",
+    "gearbox_bearing_temp",
+    "generator_stator_temp",
+    "ambient_temp",
+)
 REQUIRED_SIGNALS = (
     "wind_speed",
     "active_power",
@@ -328,6 +340,207 @@ def test_the_trend_lists_the_recorded_runs(demo, page: Page) -> None:  # noqa: A
         assert int(attrs["data-rows-loaded"]) == loaded
 
 
+# --- anomalies, distributions and key figures against SQL -------------------------------
+
+FACT = "core.fct_turbine_measurements"
+
+
+def flag_columns(settings: Settings) -> list[str]:
+    """The fact's QC flag columns, read independently of loaders.quality_report."""
+    return [
+        name
+        for (name,) in query(
+            settings,
+            "select column_name from information_schema.columns where table_schema = 'core' "
+            "and table_name = 'fct_turbine_measurements' and data_type = 'boolean' "
+            "and (column_name like %s or column_name like %s) "
+            "and column_name not in ('is_gap', 'is_valid') order by ordinal_position",
+            ("is\\_%", "has\\_%"),
+        )
+    ]
+
+
+def test_qc_flags_per_type_and_turbine_equal_sql(demo, page: Page) -> None:  # noqa: ANN001
+    settings, _, _ = demo
+    flags = flag_columns(settings)
+    assert "is_out_of_range_wind_speed" in flags and "is_frozen_gearbox_oil_temp" in flags
+    counts = ", ".join(f'count(*) filter (where "{flag}")' for flag in flags)
+    rows = query(
+        settings,
+        f"select turbine_id, count(*) filter (where qc_flag_count > 0), {counts} "
+        f"from {FACT} group by 1 order by 1",
+    )
+    shown = {
+        (a["data-flag"], a["data-turbine"]): int(a["data-count"])
+        for a in page.having("data-flag", "data-turbine", "data-count")
+    }
+    expected = {(flag, row[0]): row[2 + i] for row in rows for i, flag in enumerate(flags)}
+    raised = {flag for (flag, _), count in expected.items() if count}
+    assert shown == {key: count for key, count in expected.items() if key[0] in raised}
+    silent = {a["data-silent-flag"] for a in page.having("data-silent-flag")}
+    assert silent == set(flags) - raised  # every flag column: with its counts, or said silent
+    flagged = {
+        a["data-flagged-turbine"]: int(a["data-count"]) for a in page.having("data-flagged-turbine")
+    }
+    assert flagged == {row[0]: row[1] for row in rows}
+    assert int(page.by_id("qc-flags-summary")["data-flagged-rows"]) == sum(flagged.values())
+    frozen = sum(count for (flag, _), count in expected.items() if "frozen" in flag)
+    assert frozen > 0 and sum(flagged.values()) > 0  # the demo's frozen sensor and spikes
+
+
+VOLUME_SQL = """
+with counted as (
+    select {series} as series, {day} as day, {measure} as n
+      from {table} where {day} between %(history)s and %(end)s group by 1, 2
+),
+spans as (
+    select series, min(day) as first_day, {last} as last_day from counted group by series
+),
+days as (
+    select spans.series, generated::date as day
+      from spans cross join generate_series(spans.first_day, spans.last_day, interval '1 day')
+           as generated
+),
+daily as (
+    select days.series, days.day, coalesce(counted.n, 0) as n
+      from days left join counted on counted.series = days.series and counted.day = days.day
+),
+judged as (
+    select daily.series, daily.day, daily.n, usual.days, usual.median,
+           (select percentile_cont(0.5) within group (order by abs(before.n - usual.median))
+              from daily as before
+             where before.series = daily.series
+               and before.day between daily.day - 14 and daily.day - 1) as mad
+      from daily
+     cross join lateral (
+        select count(*) as days, percentile_cont(0.5) within group (order by before.n) as median
+          from daily as before
+         where before.series = daily.series and before.day between daily.day - 14 and daily.day - 1
+     ) as usual
+     where daily.day between %(start)s and %(end)s and usual.days >= 7
+)
+select series, day, n, median, mad,
+       abs(n - median) > greatest(3 * mad, 0.02 * abs(median)) as outside
+  from judged order by series, day
+"""
+
+
+def volume_by_sql(settings: Settings, start, end) -> dict[str, list[tuple]]:  # noqa: ANN001
+    """Each judged day of every series: (day, rows, median, MAD, outside), recomputed."""
+    params = {"history": start - timedelta(days=14), "start": start, "end": end}
+    found: dict[str, list[tuple]] = {}
+    plans = [
+        (FACT, "turbine_id", "measured_date", "count(*) filter (where not is_gap)", True),
+        ("raw.scada_measurements", "'raw.scada_measurements'", "measured_date", "count(*)", True),
+        ("raw.weather_hourly", "'raw.weather_hourly'", "observed_date", "count(*)", True),
+        ("raw.production_daily", "'raw.production_daily'", "production_date", "count(*)", False),
+    ]
+    for table, series, day, measure, daily in plans:
+        text = VOLUME_SQL.format(
+            table=table,
+            series=series,
+            day=day,
+            measure=measure,
+            last="%(end)s::date" if daily else "max(day)",
+        )
+        for row in query(settings, text, params):
+            found.setdefault(row[0], []).append(row[1:])
+    return found
+
+
+def test_volume_days_outside_the_usual_equal_sql(demo, page: Page, audit_row: dict) -> None:  # noqa: ANN001
+    settings, _, _ = demo
+    expected = volume_by_sql(settings, audit_row["date_from"], audit_row["date_to"])
+    series = {a["data-series"]: a for a in page.having("data-series", "data-days-judged")}
+    assert set(series) == set(expected)
+    for name, days in expected.items():
+        assert int(series[name]["data-days-judged"]) == len(days), name
+        assert int(series[name]["data-days-outside"]) == sum(1 for d in days if d[4]), name
+    shown = {
+        (a["data-volume-outside"], a["data-day"]): a for a in page.having("data-volume-outside")
+    }
+    outside = {(name, d[0].isoformat()): d for name, days in expected.items() for d in days if d[4]}
+    assert set(shown) == set(outside)
+    assert outside, "the demo's dropouts make some days unusual"
+    for key, (_, rows, median, mad, _) in outside.items():
+        assert int(shown[key]["data-rows"]) == rows
+        assert shown[key]["data-median"] == f"{median:.2f}"
+        assert shown[key]["data-mad"] == f"{mad:.2f}"
+    assert int(page.by_id("volume-summary")["data-days-outside"]) == len(outside)
+
+
+def test_the_power_curve_draws_every_flagged_period_and_a_stated_sample(
+    demo,  # noqa: ANN001
+    page: Page,
+) -> None:
+    settings, _, _ = demo
+    measured = f"from {FACT} where wind_speed_avg is not null and active_power_avg is not null"
+    total, flagged = query(
+        settings, f"select count(*), count(*) filter (where qc_flag_count > 0) {measured}"
+    )[0]
+    figure = page.by_id("power-curve-figure")
+    assert int(figure["data-points-total"]) == total
+    assert int(figure["data-points-flagged"]) == flagged
+    circles = [a["class"].split() for _, a in page.tags if (a.get("class") or "").startswith("pt")]
+    assert len(circles) == int(figure["data-points-shown"]) <= 5_000
+    drawn_flagged = sum(1 for classes in circles if "flagged" in classes)
+    assert drawn_flagged == int(figure["data-points-shown-flagged"]) == flagged > 0
+    step = int(figure["data-step"])
+    assert total > 5_000 and step > 1, "the demo month has more periods than the scatter draws"
+    sampled = scalar(  # the periods of the 10-minute grid whose index is a multiple of step
+        settings,
+        f"select count(*) {measured} and not qc_flag_count > 0 "
+        "and (extract(epoch from measured_at)::bigint / 600) %% %s = 0",
+        (step,),
+    )
+    assert len(circles) - drawn_flagged == sampled
+    assert f"of {total:,} periods drawn" in page.texts["power-curve-sampled"]
+
+
+def test_the_summary_file_holds_the_key_figures(
+    demo,  # noqa: ANN001
+    report: Path,
+    page: Page,
+    audit_row: dict,
+) -> None:
+    settings, _, outcome = demo
+    summary = json.loads((report.parent / "summary.json").read_text(encoding="utf-8"))
+    assert summary["run_id"] == outcome.run_id and summary["status"] == audit_row["status"]
+    expected, present, non_null = query(
+        settings,
+        "select count(*), count(*) filter (where not is_gap), "
+        + " + ".join(f"count({signal}_avg)" for signal in CRITICAL_SIGNALS)
+        + f" from {FACT}",
+    )[0]
+    assert summary["fact_rows"] == expected
+    assert summary["pct_present"] == float(round(100 * Decimal(present) / expected, 2))
+    signal_periods = expected * len(CRITICAL_SIGNALS)
+    assert summary["pct_non_null"] == float(round(100 * Decimal(non_null) / signal_periods, 2))
+    assert summary["qc_flagged_rows"] == scalar(
+        settings, f"select count(*) from {FACT} where qc_flag_count > 0"
+    )
+    loaded = sum(
+        rows
+        for details in audit_row["rows_by_source"].values()
+        for rows in details.get("tables", {}).values()
+    )
+    assert summary["rows_loaded"] == loaded
+    shown = {a["data-measure"]: a.get("data-current") for a in page.having("data-measure")}
+    assert shown["fact_rows"] == str(expected) and shown["rows_loaded"] == str(loaded)
+    assert shown["pct_present"] == f"{summary['pct_present']:.2f}"
+
+
+def test_the_elementary_section_says_what_happened(page: Page) -> None:
+    from loaders.quality_report import elementary
+
+    status = page.having("data-elementary-status")[0]["data-elementary-status"]
+    installed = elementary.package_installed(elementary.monitoring_dir(load_settings()))
+    assert status == ("absent" if not installed else status)
+    if status == "absent":
+        assert "package not installed" in page.texts.get("elementary", "")
+    assert status in ("absent", "written", "failed")
+
+
 # --- a real browser ----------------------------------------------------------------------
 
 
@@ -418,9 +631,90 @@ def test_chromium_renders_the_key_figures_without_console_errors(
     cells = rendered.having("data-signal", "data-pct-non-null")
     assert len(cells) == len(page.having("data-signal", "data-pct-non-null")) > 0
     assert rendered.texts["dbt-tests-summary"] == page.texts["dbt-tests-summary"]
+
+    def drawn(parsed: Page) -> list[str]:
+        return [a["class"] for _, a in parsed.tags if (a.get("class") or "").startswith("pt")]
+
+    assert (
+        len(drawn(rendered))
+        == len(drawn(page))
+        == int(page.by_id("power-curve-figure")["data-points-shown"])
+    )
+    for name in ("data-flag", "data-measure", "data-series", "data-trend"):
+        assert len(rendered.having(name)) == len(page.having(name)) > 0, name
+    assert rendered.having("data-elementary-status") == page.having("data-elementary-status")
     console = [
         line
         for line in completed.stderr.splitlines()
         if ":CONSOLE" in line or "Uncaught" in line or "Refused to" in line
     ]
     assert not console, "\n".join(console)
+
+
+# --- a second run: the page compares it with the first ----------------------------------
+
+
+@pytest.fixture(scope="module")
+def second_run(demo, report: Path, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN001, ANN201
+    """A real second run (the demo's last day again) whose page goes to a reports folder
+    holding a copy of the first run's folder, as a reports folder holds every run."""
+    from loaders import pipeline
+    from loaders.demo_park.park import DEMO_END
+
+    settings, _, first = demo
+    reports = tmp_path_factory.mktemp("reports_again")
+    shutil.copytree(report.parent, reports / first.run_id)
+    again = pipeline.run(replace(settings, reports_dir=str(reports)), DEMO_END, DEMO_END)
+    assert again.report_path, "the second run wrote no page"
+    return settings, again, Path(again.report_path)
+
+
+def test_the_second_page_compares_with_the_runs_before(second_run, report: Path) -> None:  # noqa: ANN001
+    settings, again, path = second_run
+    second = Page(path.read_text(encoding="utf-8"))
+    ran = query(
+        settings,
+        "select run_id, rows_by_source from audit.pipeline_runs where started_at <= "
+        "(select started_at from audit.pipeline_runs where run_id = %s) "
+        "order by started_at desc, run_id desc limit 10",
+        (again.run_id,),
+    )
+    assert ran[0][0] == again.run_id and len(ran) >= 2
+    summaries = {}
+    for run_id, _ in ran:
+        folder = path.parent.parent / run_id
+        if (folder / "summary.json").is_file():
+            summaries[run_id] = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    assert report.parent.name in summaries  # the first run's figures, kept beside its page
+
+    def loaded(by_source: dict) -> int:
+        return sum(r for d in by_source.values() for r in d.get("tables", {}).values())
+
+    rows = {a["data-measure"]: a for a in second.having("data-measure")}
+    previous_id, previous_sources = ran[1]
+    assert int(rows["rows_loaded"]["data-current"]) == loaded(ran[0][1])
+    assert int(rows["rows_loaded"]["data-previous"]) == loaded(previous_sources)
+    earlier = sorted(loaded(by_source) for _, by_source in ran[1:])
+    middle = len(earlier) // 2
+    median = earlier[middle] if len(earlier) % 2 else (earlier[middle - 1] + earlier[middle]) / 2
+    assert int(rows["rows_loaded"]["data-median"]) == round(median)
+    for key in ("fact_rows", "pct_present", "qc_flagged_rows"):
+        current = summaries[again.run_id][key]
+        assert rows[key]["data-current"] == (
+            f"{current:.2f}" if isinstance(current, float) else str(current)
+        ), key
+        if previous_id in summaries:
+            kept = summaries[previous_id][key]
+            assert rows[key]["data-previous"] == (
+                f"{kept:.2f}" if isinstance(kept, float) else str(kept)
+            ), key
+        else:  # a run without a page recorded no such figure
+            assert "data-previous" not in rows[key], key
+    # Re-running a day changes nothing in the warehouse: the same figures, "same" verdict.
+    first = summaries[report.parent.name]
+    assert summaries[again.run_id]["fact_rows"] == first["fact_rows"]
+    assert summaries[again.run_id]["pct_present"] == first["pct_present"]
+    trend = second.having("data-trend", "data-runs")
+    assert trend and all(int(a["data-runs"]) == len(ran) for a in trend)
+    latest = path.parent.parent / "latest"
+    assert latest.resolve() == path.parent.resolve()

@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
-from loaders.quality_report import charts, dbt_results, figures, page, publish
+from loaders.quality_report import (
+    charts,
+    dbt_results,
+    elementary,
+    figures,
+    history,
+    page,
+    publish,
+    sections,
+    volume,
+)
 from loaders.quality_report.markup import attrs, duration, esc
+from loaders.settings import load_settings
 
 HOSTILE = "<script>alert('x')</script> & \"quoted\""
 EXTERNAL = re.compile(r"""(?:src|href|xlink:href)\s*=\s*["']?\s*(?:https?:)?//""", re.I)
@@ -453,3 +466,336 @@ def test_run_results_are_copied_when_present(tmp_path: Path) -> None:
     copied = publish.copy_run_results(source, tmp_path / "run")
     assert copied == tmp_path / "run" / "run_results.json"
     assert copied.read_text(encoding="utf-8") == '{"results": []}'
+
+
+# --- scatter and sparklines --------------------------------------------------------------
+
+
+def test_scatter_svg_marks_flagged_points_and_pins_outliers_to_the_edge() -> None:
+    points = [
+        charts.Point(5.0, 500.0),
+        charts.Point(10.0, 1500.0, flagged=True),
+        charts.Point(99.0, -9999.0, flagged=True),  # an absurd spike
+    ]
+    svg = charts.scatter_svg(
+        points,
+        x_range=(0.0, 25.0),
+        y_range=(-100.0, 2000.0),
+        title=HOSTILE,
+        x_label="wind",
+        y_label="power",
+        lines=[("MM82", [(0.0, 0.0), (12.0, 2000.0), (30.0, 2000.0)])],
+        frame=charts.Frame(width=272, height=226, left=72, right=0, top=16, bottom=0),
+    )
+    root = ET.fromstring(svg)
+    circles = [c for c in root.iter("circle")]
+    classes = [c.get("class") for c in circles]
+    assert classes == ["pt", "pt flagged", "pt flagged clipped"]  # flagged drawn on top
+    first, _, spike = circles
+    assert (float(first.get("cx")), float(first.get("cy"))) == (112.0, 226 - 60.0)
+    assert (float(spike.get("cx")), float(spike.get("cy"))) == (272.0, 226.0)  # corner
+    line = root.find("polyline")
+    assert line.get("data-line") == "MM82" and len(line.get("points").split()) == 2
+    assert root.find("title").text == HOSTILE and not EXTERNAL.search(svg)
+
+
+def test_sparkline_breaks_on_unknown_values_and_keeps_them_readable() -> None:
+    svg = charts.sparkline_svg([1.0, 2.0, None, 4.0, 3.0], label="x")
+    root = ET.fromstring(svg)
+    assert root.get("data-values") == "1,2,,4,3"
+    assert len(root.findall("polyline")) == 2 and len(root.findall("circle")) == 1
+    assert ET.fromstring(charts.sparkline_svg([None], label="x")).find("polyline") is None
+
+
+# --- volume, QC flags, power-curve sampling ----------------------------------------------
+
+
+def _days(values: list[int], first: date = date(2025, 10, 1)) -> dict[date, int]:
+    return {first + timedelta(days=i): value for i, value in enumerate(values)}
+
+
+def test_a_day_is_judged_against_the_median_and_mad_of_the_days_before() -> None:
+    counts = _days([144] * 10 + [100, 150, 144, 0])
+    window = (date(2025, 10, 1), date(2025, 10, 14))
+    judged = {day.day.day: day for day in volume.judge(counts, window)}
+    assert not judged[7].judged and judged[8].history_days == 7  # too little history before
+    assert judged[11].median == 144 and judged[11].mad == 0 and judged[11].is_outside
+    assert judged[11].lower == pytest.approx(141.12) and judged[11].upper == pytest.approx(146.88)
+    assert judged[12].mad == 0 and judged[12].is_outside  # 150 > 144 + 2 % when MAD is 0
+    assert not judged[13].is_outside  # one odd day in the history does not move the median
+    assert judged[14].is_outside and judged[14].rows == 0
+
+
+def test_the_usual_range_widens_with_the_spread_of_the_history() -> None:
+    counts = _days([100, 120, 80, 110, 90, 100, 130, 70, 60])
+    day = volume.judge(counts, (date(2025, 10, 9), date(2025, 10, 9)))[0]
+    assert day.median == 100 and day.mad == 15  # |deviations| 0,20,20,10,10,0,30,30
+    assert (day.lower, day.upper) == (55, 145) and not day.is_outside
+
+
+def test_daily_counts_fill_missing_days_with_zero() -> None:
+    filled = volume.daily_counts({date(2025, 10, 2): 5}, date(2025, 10, 1), date(2025, 10, 3))
+    assert list(filled.values()) == [0, 5, 0]
+
+
+@pytest.mark.parametrize(
+    ("total", "flagged", "expected"),
+    [
+        (4_000, 40, (1, 1)),
+        (13_392, 45, (3, 1)),
+        (20_000, 9_000, (5, 4)),
+        (5_001, 0, (2, 1)),
+        (1_000_000, 10, (211, 1)),
+    ],
+)
+def test_scatter_sampling_keeps_about_the_limit(total: int, flagged: int, expected) -> None:
+    step, flagged_step = figures.scatter_steps(total, flagged)
+    assert (step, flagged_step) == expected
+    kept = (total - flagged) / step + flagged / flagged_step
+    assert kept <= figures.MAX_SCATTER_POINTS * figures.SCATTER_BUDGET_SHARE + 1
+
+
+def test_sampling_steps_never_keep_only_a_few_times_of_day() -> None:
+    # 72 would keep two times of day; 8 eighteen: the step moves on to one that keeps 24+.
+    assert figures.scatter_steps(72 * 4_750, 0)[0] == 73
+    assert figures.scatter_steps(8 * 4_750, 0)[0] == 10
+    for total in range(5_001, 2_000_000, 7_919):
+        step, _ = figures.scatter_steps(total, 0)
+        assert 144 // math.gcd(step, 144) >= 24, step
+
+
+def test_flag_columns_read_as_type_and_signal() -> None:
+    assert figures.flag_kind("is_out_of_range_wind_speed") == ("out of range", "wind_speed")
+    assert figures.flag_kind("is_frozen_ambient_temp") == ("frozen", "ambient_temp")
+    assert figures.flag_kind("has_conflicting_duplicates") == ("conflicting duplicates", "")
+    assert figures.flag_kind("is_spike_gearbox_bearing_temp") == ("spike", "gearbox_bearing_temp")
+    assert figures.flag_kind("is_power_curve_outlier") == ("power curve outlier", "")
+    assert figures.flag_kind("is_stuck_pitch") == ("stuck pitch", "")
+
+
+# --- key figures, history and comparisons ------------------------------------------------
+
+
+def _rich_figures(run_id: str = "20251101T020000Z-abc123") -> figures.Figures:
+    """The page's figures with QC flags, volumes and a power curve."""
+    base = _figures(run_id)
+    flags = figures.QcFlags(
+        origin="core.fct_turbine_measurements",
+        flags=(
+            "has_conflicting_duplicates",
+            "is_out_of_range_wind_speed",
+            "is_frozen_ambient_temp",
+        ),
+        turbines=("T01", "T02"),
+        counts={("is_out_of_range_wind_speed", "T02"): 4, ("is_frozen_ambient_temp", "T01"): 36},
+        rows={"T01": 100, "T02": 100},
+        flagged_rows={"T01": 36, "T02": 4},
+    )
+    counts = _days([144] * 14 + [100])
+    last = (date(2025, 10, 15), date(2025, 10, 15))
+    series = volume.VolumeSeries(
+        "T01", "turbine", "core.fct_turbine_measurements", volume.judge(counts, last)
+    )
+    curve = figures.PowerCurve(
+        origin="core.fct_turbine_measurements",
+        total_points=9_000,
+        flagged_points=2,
+        step=2,
+        flagged_step=1,
+        points=(
+            figures.PowerPoint(5.0, 400.0, False),
+            figures.PowerPoint(8.0, 50.0, True),
+            figures.PowerPoint(45.0, 99_999.0, True),
+        ),
+        reference={"MM82": ((0.0, 0.0), (14.5, 2050.0), (25.0, 2050.0))},
+        rated_power_kw=2050.0,
+    )
+    return replace(
+        base,
+        qc_flags=flags,
+        volume=(series,),
+        volume_window=(date(2025, 10, 15), date(2025, 10, 15)),
+        power_curve=curve,
+    )
+
+
+def test_key_figures_sum_what_the_page_shows() -> None:
+    key = history.key_figures(_rich_figures(), dbt_results.parse(_results_document()))
+    assert key.rows_loaded == 13000 and key.duration_seconds == 125.0
+    assert key.rows_rejected_this_run == 1 and key.fact_rows is None  # mart missing
+    assert key.pct_present == 99.0  # 2 turbines × 99 present of 2 × 100
+    assert key.pct_non_null == 94.25  # (99 + 95 + 85 + 98) of 400
+    assert (key.qc_flagged_rows, key.volume_days_outside) == (40, 1)
+    assert (key.dbt_tests, key.dbt_test_problems) == (4, 3)
+
+
+def test_summaries_round_trip_and_tolerate_junk(tmp_path: Path) -> None:
+    key = history.key_figures(_rich_figures(), None)
+    history.write_summary(tmp_path, key)
+    assert history.read_summary(tmp_path) == key
+    (tmp_path / "summary.json").write_text(
+        '{"run_id": "r", "rows_loaded": "many", "pct_present": 97, "status": true}',
+        encoding="utf-8",
+    )
+    assert history.read_summary(tmp_path) == history.KeyFigures("r", pct_present=97.0)
+    (tmp_path / "summary.json").write_text("[1, 2]", encoding="utf-8")
+    assert history.read_summary(tmp_path) is None
+    assert history.read_summary(tmp_path / "absent") is None
+
+
+def test_history_merges_summaries_with_the_audit_rows(tmp_path: Path) -> None:
+    current = history.KeyFigures("r3", rows_loaded=10, pct_present=99.0)
+    history.write_summary(tmp_path / "r2", history.KeyFigures("r2", rows_loaded=1, fact_rows=7))
+    runs = [
+        figures.TrendRun("r3", STARTED, None, "running", 10),
+        figures.TrendRun("r2", STARTED, STARTED + timedelta(seconds=5), "success", 20),
+        figures.TrendRun("r1", STARTED, None, "failed", 0),
+    ]
+    found = history.history(tmp_path, runs, current)
+    assert [item.run_id for item in found] == ["r3", "r2", "r1"]
+    assert found[0] is current
+    assert (found[1].rows_loaded, found[1].fact_rows, found[1].duration_seconds) == (20, 7, 5.0)
+    assert found[2].fact_rows is None and found[2].status == "failed"
+
+
+def test_comparisons_say_better_or_worse_by_the_figure_s_direction() -> None:
+    runs = [
+        history.KeyFigures("r3", pct_present=98.5, qc_flagged_rows=10, rows_loaded=5),
+        history.KeyFigures("r2", pct_present=99.0, qc_flagged_rows=12, rows_loaded=5),
+        history.KeyFigures("r1", pct_present=97.0, qc_flagged_rows=None, rows_loaded=9),
+    ]
+    found = {c.measure.key: c for c in history.compare(runs)}
+    present = found["pct_present"]
+    assert (present.previous, present.median, present.verdict) == (99.0, 98.0, "worse")
+    assert present.change == pytest.approx(-0.5)
+    flagged = found["qc_flagged_rows"]
+    assert (flagged.verdict, flagged.median, flagged.runs_compared) == ("better", 12.0, 1)
+    assert found["rows_loaded"].verdict == ""  # more rows is neither better nor worse
+    assert found["dbt_test_problems"].current is None and found["dbt_test_problems"].verdict == ""
+    assert history.compare([]) == []
+
+
+# --- the new sections ----------------------------------------------------------------------
+
+
+def _rich_context(**extra: object) -> page.PageContext:
+    current = history.key_figures(_rich_figures(), None)
+    earlier = history.KeyFigures("20251031T020000Z-000000", pct_present=99.5, rows_loaded=500)
+    return replace(_context(), history=(current, earlier), **extra)
+
+
+def test_the_new_sections_carry_their_figures() -> None:
+    html = page.render(_rich_figures(), _rich_context())
+    tags = parse(html).tags
+    assert not EXTERNAL.search(html) and "<script" not in html
+    present = _with(tags, **{"data-measure": "pct_present"})[0]
+    assert (present["data-current"], present["data-previous"]) == ("99.00", "99.50")
+    assert present["data-verdict"] == "worse"
+    cell = _with(tags, **{"data-flag": "is_out_of_range_wind_speed", "data-turbine": "T02"})[0]
+    assert cell["data-count"] == "4"
+    assert not _with(tags, **{"data-flag": "has_conflicting_duplicates"})  # none raised
+    assert _with(tags, **{"data-silent-flag": "has_conflicting_duplicates"})
+    assert (
+        _with(tags, **{"data-flag": "is_out_of_range_wind_speed", "data-turbine": "T01"})[0][
+            "data-count"
+        ]
+        == "0"
+    )
+    assert _with(tags, **{"data-flag-total": "is_frozen_ambient_temp"})[0]["data-count"] == "36"
+    assert _with(tags, id="qc-flags-summary")[0]["data-flagged-rows"] == "40"
+    kinds = {a["data-flag-kind"]: a["data-count"] for a in _with(tags) if "data-flag-kind" in a}
+    assert kinds == {"conflicting duplicates": "0", "out of range": "4", "frozen": "36"}
+    outside = _with(tags, **{"data-volume-outside": "T01"})[0]
+    assert (outside["data-day"], outside["data-rows"], outside["data-median"]) == (
+        "2025-10-15",
+        "100",
+        "144.00",
+    )
+    curve = _with(tags, id="power-curve-figure")[0]
+    assert (curve["data-points-total"], curve["data-points-shown"]) == ("9000", "3")
+    assert curve["data-points-clipped"] == "1" and curve["data-step"] == "2"
+    assert "every 2nd other period" in html and 'id="power-curve-sampled"' in html
+    assert [a["data-trend"] for a in _with(tags) if "data-trend" in a] == [
+        m.key for m in history.MEASURES
+    ]
+
+
+def test_the_first_run_has_nothing_to_compare_with() -> None:
+    only = history.key_figures(_rich_figures(), None)
+    html = page.render(_rich_figures(), replace(_context(), history=(only,)))
+    assert 'id="comparison-first"' in html
+
+
+@pytest.mark.parametrize(
+    ("outcome", "expected"),
+    [
+        (None, "unknown"),
+        (elementary.ElementaryOutcome("absent", "package not installed <here>"), "absent"),
+        (elementary.ElementaryOutcome("failed", "edr report failed (exit 1)"), "failed"),
+        (
+            elementary.ElementaryOutcome("written", "ok", report_file="elementary_report.html"),
+            "written",
+        ),
+    ],
+)
+def test_the_elementary_section_links_the_report_or_says_why_not(outcome, expected) -> None:
+    html = sections.elementary(outcome)
+    tags = parse(html).tags
+    assert _with(tags, **{"data-elementary-status": expected})
+    links = [a.get("href") for _, a in tags if "href" in a]
+    assert links == (["elementary_report.html"] if expected == "written" else [])
+    if expected == "absent":
+        assert "package not installed &lt;here&gt;" in html
+
+
+def test_ordinals_read_naturally() -> None:
+    numbers = (1, 2, 3, 4, 11, 12, 13, 21, 22, 101)
+    expected = "1st 2nd 3rd 4th 11th 12th 13th 21st 22nd 101st".split()
+    assert [sections.ordinal(n) for n in numbers] == expected
+
+
+# --- the Elementary step without Elementary --------------------------------------------------
+
+
+def test_edr_config_is_quiet_and_offline(tmp_path: Path) -> None:
+    config = elementary.write_config(tmp_path)
+    assert config == tmp_path / ".edr" / "config.yml"
+    lines = config.read_text(encoding="utf-8").splitlines()
+    assert "anonymous_usage_tracking: false" in lines
+    assert "disable_elementary_version_check: true" in lines
+    assert "run_dbt_deps_if_needed: false" in lines
+
+
+def test_edr_runs_on_the_monitoring_project_with_our_home(tmp_path: Path) -> None:
+    settings = replace(load_settings(), dbt_target_dir=str(tmp_path / "target"))
+    home = elementary.edr_home(settings)
+    assert home == tmp_path / "target" / "edr"
+    command = elementary.edr_command("edr", Path("/p/monitoring"), home, tmp_path / "r.html")
+    options = dict(zip(command[2::2], command[3::2], strict=True))
+    assert command[:2] == ["edr", "report"]
+    assert options["--project-dir"] == options["--profiles-dir"] == "/p/monitoring"
+    assert options["--config-dir"] == str(home / ".edr")
+    assert options["--file-path"] == str(tmp_path / "r.html")
+    assert options["--disable-samples"] == "true" and options["--open-browser"] == "false"
+    env = elementary.edr_environment(settings, home)
+    assert env["HOME"] == str(home) and env["DO_NOT_TRACK"] == "1"
+    assert env["WINDFARM_DATABASE"] == settings.database
+
+
+def test_the_monitoring_project_is_found_beside_or_as_the_run_s_project(tmp_path: Path) -> None:
+    main = tmp_path / "dbt_project"
+    (main / "monitoring").mkdir(parents=True)
+    settings = replace(load_settings(), dbt_project_dir=str(main))
+    assert elementary.monitoring_dir(settings) == main / "monitoring"
+    (main / "monitoring" / "packages.yml").write_text(
+        "packages:\n  - package: elementary-data/elementary\n    version: 0.25.1\n",
+        encoding="utf-8",
+    )
+    monitoring = replace(settings, dbt_project_dir=str(main / "monitoring"))
+    assert elementary.monitoring_dir(monitoring) == main / "monitoring"
+    assert not elementary.package_installed(main / "monitoring")
+    outcome = elementary.check(monitoring)
+    assert outcome is not None and outcome.status == "absent"
+    assert outcome.line.startswith("[elementary] package not installed in ")
+    assert f"dbt deps --project-dir {main / 'monitoring'}" in outcome.line
+    assert outcome.line.endswith("skipping the Elementary report")

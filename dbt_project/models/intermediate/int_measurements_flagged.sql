@@ -1,15 +1,27 @@
 {#-
     QC flags on the 10-minute grid (OpenOA vocabulary); rows are flagged, never dropped.
-      is_out_of_range_<signal>  value outside the sensor_bounds seed's range for the
-                                turbine's model
-      is_frozen_<signal>        (temperatures) the same value for at least
-                                var('frozen_min_periods') consecutive measured periods;
-                                gaps neither break nor extend a run
-      qc_flag_count             number of flags raised on the row (conflicting duplicate
-                                included)
-      is_valid                  not a gap and no flag
+    Thresholds come from the sensor_bounds seed (per signal and turbine model) and the
+    qc_thresholds seed; an empty threshold switches a check off.
+      is_out_of_range_<signal>  value outside the plausible range
+      is_frozen_<signal>        the same value over at least frozen_min_minutes of
+                                consecutive measured periods (gaps neither break nor
+                                extend a run, a missing value ends it), unless the value
+                                is one that is legitimately constant
+                                (frozen_ignore_below/above: 0 kW at standstill, rated
+                                power, a still rotor)
+      is_spike_<signal>         further than spike_max_step from both neighbouring
+                                measured values, on the same side of both (a single-period
+                                excursion; a step up or down is not a spike)
+      is_power_curve_outlier    the rotor turns, wind and power are usable, and the power
+                                differs from the model's power curve (linearly
+                                interpolated between the seed's 0.5 m/s bins) by more than
+                                a share of rated power
+      qc_flag_count, is_valid   flags raised (conflicting duplicate included); is_valid
+                                when not a gap and none
 -#}
-{%- set frozen_min_periods = var('frozen_min_periods', 6) %}
+{%- set signals = measurement_signals() %}
+{%- set wind = signal_named('wind_speed') %}
+{%- set power = signal_named('active_power') %}
 
 with
 
@@ -25,22 +37,57 @@ turbines as (
 
 ),
 
+turbine_models as (
+
+    select * from {{ ref('turbine_models') }}
+
+),
+
 sensor_bounds as (
 
     select * from {{ ref('sensor_bounds') }}
 
 ),
 
+power_curves as (
+
+    select * from {{ ref('power_curves') }}
+
+),
+
+qc_thresholds as (
+
+    select * from {{ ref('qc_thresholds') }}
+
+),
+
+thresholds as (
+
+    select
+        {{ qc_threshold('power_curve_tolerance_share_of_rated') }},
+        {{ qc_threshold('power_curve_min_rotor_speed_rpm') }}
+    from qc_thresholds
+
+),
+
 model_bounds as (
 
     select
-        {%- for signal in measurement_signals() %}
-        max(min_value) filter (
+        {%- for signal in signals %}
+        max(min_value) filter (where signal = '{{ signal.signal }}') as {{ signal.signal }}_min,
+        max(max_value) filter (where signal = '{{ signal.signal }}') as {{ signal.signal }}_max,
+        max(frozen_min_minutes) filter (
             where signal = '{{ signal.signal }}'
-        ) as {{ signal.signal }}_min,
-        max(max_value) filter (
+        ) as {{ signal.signal }}_frozen_min_minutes,
+        max(frozen_ignore_below) filter (
             where signal = '{{ signal.signal }}'
-        ) as {{ signal.signal }}_max,
+        ) as {{ signal.signal }}_frozen_ignore_below,
+        max(frozen_ignore_above) filter (
+            where signal = '{{ signal.signal }}'
+        ) as {{ signal.signal }}_frozen_ignore_above,
+        max(spike_max_step) filter (
+            where signal = '{{ signal.signal }}'
+        ) as {{ signal.signal }}_spike_max_step,
         {%- endfor %}
         model
     from sensor_bounds
@@ -48,81 +95,220 @@ model_bounds as (
 
 ),
 
-range_checked as (
+-- The power curve as segments between consecutive points, for linear interpolation.
+curve_segments as (
 
     select
-        {%- for signal in measurement_signals() %}
-        coalesce(
-            gridded.{{ signal.column }} < model_bounds.{{ signal.signal }}_min
-            or gridded.{{ signal.column }} > model_bounds.{{ signal.signal }}_max,
-            false
-        ) as is_out_of_range_{{ signal.signal }},
-        {%- endfor %}
-        gridded.*
-    from gridded
-    left join turbines
-        on gridded.turbine_id = turbines.turbine_id
-    left join model_bounds
-        on turbines.turbine_model = model_bounds.model
+        model,
+        wind_speed_ms as wind_from_ms,
+        power_kw as power_from_kw,
+        lead(wind_speed_ms) over (partition by model order by wind_speed_ms) as wind_to_ms,
+        lead(power_kw) over (partition by model order by wind_speed_ms) as power_to_kw
+    from power_curves
 
 ),
 
--- Runs of equal values per turbine and signal, over the periods where the signal has a
--- value (partitioning on "is null" skips the gaps and null values).
+turbine_parameters as (
+
+    select
+        turbines.turbine_id,
+        turbines.turbine_model,
+        coalesce(turbines.rated_power_kw, turbine_models.rated_power_kw) as rated_power_kw,
+        turbine_models.cut_in_wind_speed_ms,
+        turbine_models.cut_out_wind_speed_ms
+    from turbines
+    left join turbine_models
+        on turbines.turbine_model = turbine_models.model
+
+),
+
+with_parameters as (
+
+    select
+        gridded.*,
+        turbine_parameters.turbine_model,
+        turbine_parameters.rated_power_kw,
+        turbine_parameters.cut_in_wind_speed_ms,
+        turbine_parameters.cut_out_wind_speed_ms,
+        {%- for signal in signals %}
+        model_bounds.{{ signal.signal }}_min,
+        model_bounds.{{ signal.signal }}_max,
+        model_bounds.{{ signal.signal }}_frozen_min_minutes,
+        model_bounds.{{ signal.signal }}_frozen_ignore_below,
+        model_bounds.{{ signal.signal }}_frozen_ignore_above,
+        model_bounds.{{ signal.signal }}_spike_max_step,
+        {%- endfor %}
+        thresholds.power_curve_tolerance_share_of_rated,
+        thresholds.power_curve_min_rotor_speed_rpm
+    from gridded
+    left join turbine_parameters
+        on gridded.turbine_id = turbine_parameters.turbine_id
+    left join model_bounds
+        on turbine_parameters.turbine_model = model_bounds.model
+    cross join thresholds
+
+),
+
+-- The measured periods (gaps left out: they neither break nor extend a run, and a
+-- spike's neighbours are the measured periods around it), on narrow rows: every window
+-- below shares one ordering per turbine, so the database sorts them once, not per signal.
+measured as (
+
+    select
+        {%- for signal in signals %}
+        {{ signal.column }},
+        {%- endfor %}
+        turbine_id,
+        measured_at
+    from gridded
+    where not is_gap
+
+),
+
+neighbours as (
+
+    select
+        {%- for signal in signals %}
+        lag({{ signal.column }}) over by_time as {{ signal.signal }}_previous,
+        lead({{ signal.column }}) over by_time as {{ signal.signal }}_next,
+        {%- endfor %}
+        row_number() over by_time as period_index,
+        *
+    from measured
+    window by_time as (partition by turbine_id order by measured_at)
+
+),
+
+-- Runs of equal values: a run starts where the value differs from the previous measured
+-- one (a missing value starts a run of its own and ends the one before it).
 run_starts as (
 
     select
-        {%- for signal in frozen_checked_signals() %}
-        -- 1 where a run of equal values starts (the first value, or a change)
-        coalesce(
-            {{ signal.column }} <> lag({{ signal.column }}) over (
-                partition by turbine_id, {{ signal.column }} is null
-                order by measured_at
-            ),
-            true
-        )::integer as {{ signal.signal }}_run_start,
+        {%- for signal in signals %}
+        case
+            when {{ signal.column }} = {{ signal.signal }}_previous then null
+            else period_index
+        end as {{ signal.signal }}_run_start,
         {%- endfor %}
         *
-    from range_checked
-
-),
-
-run_ids as (
-
-    select
-        {%- for signal in frozen_checked_signals() %}
-        sum({{ signal.signal }}_run_start) over (
-            partition by turbine_id, {{ signal.column }} is null
-            order by measured_at
-            rows between unbounded preceding and current row
-        ) as {{ signal.signal }}_run_id,
-        {%- endfor %}
-        *
-    from run_starts
+    from neighbours
 
 ),
 
 run_lengths as (
 
     select
-        {%- for signal in frozen_checked_signals() %}
-        count({{ signal.column }}) over (
-            partition by turbine_id, {{ signal.signal }}_run_id, {{ signal.column }} is null
-        ) as {{ signal.signal }}_run_length,
+        {%- for signal in signals %}
+        {{ signal.signal }}_previous,
+        {{ signal.signal }}_next,
+        coalesce(
+            min({{ signal.signal }}_run_start) over after_this,
+            max(period_index) over whole_turbine + 1
+        ) - max({{ signal.signal }}_run_start) over up_to_this as {{ signal.signal }}_run_periods,
         {%- endfor %}
-        *
-    from run_ids
+        turbine_id,
+        measured_at
+    from run_starts
+    window
+        up_to_this as (
+            partition by turbine_id order by measured_at
+            rows between unbounded preceding and current row
+        ),
+        after_this as (
+            partition by turbine_id order by measured_at desc
+            rows between unbounded preceding and 1 preceding
+        ),
+        whole_turbine as (partition by turbine_id)
 
 ),
 
-frozen_checked as (
+signal_checked as (
 
     select
-        {%- for signal in frozen_checked_signals() %}
-        {{ signal.signal }}_run_length >= {{ frozen_min_periods }} as is_frozen_{{ signal.signal }},
+        {%- for signal in signals %}
+        coalesce(
+            {{ signal.column }} < {{ signal.signal }}_min
+            or {{ signal.column }} > {{ signal.signal }}_max,
+            false
+        ) as is_out_of_range_{{ signal.signal }},
+        coalesce(
+            10 * {{ signal.signal }}_run_periods >= {{ signal.signal }}_frozen_min_minutes
+            and not coalesce(
+                {{ signal.column }} <= {{ signal.signal }}_frozen_ignore_below, false
+            )
+            and not coalesce(
+                {{ signal.column }} >= {{ signal.signal }}_frozen_ignore_above, false
+            ),
+            false
+        ) as is_frozen_{{ signal.signal }},
+        coalesce(
+            sign({{ signal.column }} - {{ signal.signal }}_previous)
+            = sign({{ signal.column }} - {{ signal.signal }}_next)
+            and abs({{ signal.column }} - {{ signal.signal }}_previous)
+            > {{ signal.signal }}_spike_max_step
+            and abs({{ signal.column }} - {{ signal.signal }}_next)
+            > {{ signal.signal }}_spike_max_step,
+            false
+        ) as is_spike_{{ signal.signal }},
         {%- endfor %}
-        *
-    from run_lengths
+        with_parameters.*
+    from with_parameters
+    left join run_lengths
+        on
+            with_parameters.turbine_id = run_lengths.turbine_id
+            and with_parameters.measured_at = run_lengths.measured_at
+
+),
+
+-- The curve's power at each period's wind speed, on narrow rows (keys, model, wind).
+expected_power as (
+
+    select
+        gridded.turbine_id,
+        gridded.measured_at,
+        case
+            when gridded.{{ wind.column }} is null then null
+            when
+                gridded.{{ wind.column }} >= turbine_parameters.cut_out_wind_speed_ms
+                then 0.0
+            else
+                curve_segments.power_from_kw
+                + (curve_segments.power_to_kw - curve_segments.power_from_kw)
+                * (gridded.{{ wind.column }} - curve_segments.wind_from_ms)
+                / (curve_segments.wind_to_ms - curve_segments.wind_from_ms)
+        end as expected_power_kw
+    from gridded
+    left join turbine_parameters
+        on gridded.turbine_id = turbine_parameters.turbine_id
+    left join curve_segments
+        on
+            turbine_parameters.turbine_model = curve_segments.model
+            and gridded.{{ wind.column }} >= curve_segments.wind_from_ms
+            and gridded.{{ wind.column }} < curve_segments.wind_to_ms
+
+),
+
+power_curve_checked as (
+
+    select
+        signal_checked.*,
+        expected_power.expected_power_kw,
+        coalesce(
+            {{ signal_is_usable(wind, 'signal_checked') }}
+            and {{ signal_is_usable(power, 'signal_checked') }}
+            and signal_checked.{{ wind.column }} >= signal_checked.cut_in_wind_speed_ms
+            and signal_checked.{{ wind.column }} < signal_checked.cut_out_wind_speed_ms
+            and signal_checked.rotor_speed_avg >= signal_checked.power_curve_min_rotor_speed_rpm
+            and abs(signal_checked.{{ power.column }} - expected_power.expected_power_kw)
+            > signal_checked.power_curve_tolerance_share_of_rated
+            * signal_checked.rated_power_kw,
+            false
+        ) as is_power_curve_outlier
+    from signal_checked
+    inner join expected_power
+        on
+            signal_checked.turbine_id = expected_power.turbine_id
+            and signal_checked.measured_at = expected_power.measured_at
 
 ),
 
@@ -132,14 +318,14 @@ counted as (
         *,
         (
             has_conflicting_duplicates::integer
-            {%- for signal in measurement_signals() %}
-            + is_out_of_range_{{ signal.signal }}::integer
+            + is_power_curve_outlier::integer
+            {%- for signal in signals %}
+            {%- for flag_type in qc_signal_flag_types() %}
+            + is_{{ flag_type }}_{{ signal.signal }}::integer
             {%- endfor %}
-            {%- for signal in frozen_checked_signals() %}
-            + is_frozen_{{ signal.signal }}::integer
             {%- endfor %}
         ) as qc_flag_count
-    from frozen_checked
+    from power_curve_checked
 
 ),
 
@@ -152,9 +338,10 @@ flagged as (
         measured_date,
 
         -- measures
-        {%- for signal in measurement_signals() %}
+        {%- for signal in signals %}
         {{ signal.column }},
         {%- endfor %}
+        expected_power_kw,
 
         -- gaps and duplicates
         is_gap,
@@ -163,12 +350,12 @@ flagged as (
         has_conflicting_duplicates,
 
         -- QC flags
-        {%- for signal in measurement_signals() %}
-        is_out_of_range_{{ signal.signal }},
+        {%- for flag_type in qc_signal_flag_types() %}
+        {%- for signal in signals %}
+        is_{{ flag_type }}_{{ signal.signal }},
         {%- endfor %}
-        {%- for signal in frozen_checked_signals() %}
-        is_frozen_{{ signal.signal }},
         {%- endfor %}
+        is_power_curve_outlier,
         qc_flag_count,
         not is_gap and qc_flag_count = 0 as is_valid,
 

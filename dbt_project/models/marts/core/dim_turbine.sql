@@ -1,3 +1,8 @@
+{#-
+    One row per turbine: the turbine, its site and its model's technical data (the
+    turbine's own record first, the turbine_models seed for what it lacks), with the keys
+    of dim_site and dim_turbine_model.
+-#}
 with
 
 turbines as (
@@ -18,6 +23,8 @@ final as (
         -- keys
         md5(turbines.turbine_id) as turbine_key,
         turbines.turbine_id,
+        md5(turbines.site_code) as site_key,
+        md5(turbines.turbine_model) as turbine_model_key,
 
         -- turbine
         turbines.turbine_name,

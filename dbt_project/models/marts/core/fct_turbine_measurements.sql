@@ -1,6 +1,6 @@
 {#-
     One row per turbine per 10-minute period over each turbine's loaded span, gaps
-    included (is_gap), with the QC flags. Incremental: a run rebuilds the days from
+    included (is_gap), with the QC flags and the operating state. Incremental: a run rebuilds the days from
     var('reprocess_days') before the newest loaded day, plus any older day that a newer
     dlt load rewrote (a reloaded day), replacing their rows (delete+insert).
 -#}
@@ -18,6 +18,12 @@ with
 flagged as (
 
     select * from {{ ref('int_measurements_flagged') }}
+
+),
+
+states as (
+
+    select * from {{ ref('int_turbine_states_classified') }}
 
 ),
 
@@ -41,16 +47,29 @@ reprocessed_dates as (
 
 measurements as (
 
-    select flagged.*
+    select
+        flagged.*,
+        states.operating_state
     from flagged
     inner join reprocessed_dates
         on flagged.measured_date = reprocessed_dates.measured_date
+    inner join states
+        on
+            flagged.turbine_id = states.turbine_id
+            and flagged.measured_at = states.measured_at
 
 ),
 {% else %}
 measurements as (
 
-    select * from flagged
+    select
+        flagged.*,
+        states.operating_state
+    from flagged
+    inner join states
+        on
+            flagged.turbine_id = states.turbine_id
+            and flagged.measured_at = states.measured_at
 
 ),
 {% endif %}
@@ -69,6 +88,10 @@ final as (
         {%- for signal in measurement_signals() %}
         {{ signal.column }},
         {%- endfor %}
+        expected_power_kw,
+
+        -- operating state
+        operating_state,
 
         -- gaps and duplicates
         is_gap,
@@ -77,12 +100,12 @@ final as (
         has_conflicting_duplicates,
 
         -- QC flags
+        {%- for flag_type in qc_signal_flag_types() %}
         {%- for signal in measurement_signals() %}
-        is_out_of_range_{{ signal.signal }},
+        is_{{ flag_type }}_{{ signal.signal }},
         {%- endfor %}
-        {%- for signal in frozen_checked_signals() %}
-        is_frozen_{{ signal.signal }},
         {%- endfor %}
+        is_power_curve_outlier,
         qc_flag_count,
         is_valid,
 

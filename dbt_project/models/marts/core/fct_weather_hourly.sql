@@ -1,3 +1,8 @@
+{#-
+    Grain: one row per site per UTC hour of weather reanalysis (Open-Meteo archive), as
+    the API gave it; the 10-minute and hourly turbine facts join it as of each period
+    (int_measurements_weather_joined).
+-#}
 with
 
 weather as (
@@ -10,6 +15,9 @@ final as (
 
     select
         -- keys
+        md5(site_code || '|' || to_char(observed_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24'))
+            as weather_hour_key,
+        md5(site_code) as site_key,
         site_code,
         observed_at,
         to_char(observed_date, 'YYYYMMDD')::integer as date_key,

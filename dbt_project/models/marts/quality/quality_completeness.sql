@@ -11,14 +11,29 @@ flagged as (
 
 ),
 
+turbines as (
+
+    select * from {{ ref('stg_scada__turbines') }}
+
+),
+
+sensor_bounds as (
+
+    select * from {{ ref('sensor_bounds') }}
+
+),
+
+-- Signals whose frozen check is switched on (a threshold in sensor_bounds) for the
+-- turbine's model.
 frozen_checked as (
 
-    select signal from (
-        values
-        {%- for signal in frozen_checked_signals() %}
-        ('{{ signal.signal }}'){{ ',' if not loop.last }}
-        {%- endfor %}
-    ) as frozen_checked_signals (signal)
+    select
+        turbines.turbine_id,
+        sensor_bounds.signal
+    from turbines
+    inner join sensor_bounds
+        on turbines.turbine_model = sensor_bounds.model
+    where sensor_bounds.frozen_min_minutes is not null
 
 ),
 
@@ -38,10 +53,9 @@ signal_values as (
         (
             '{{ signal.signal }}',
             flagged.{{ signal.column }},
-            flagged.is_out_of_range_{{ signal.signal }}
-            {%- if signal.is_temperature %}
-            or flagged.is_frozen_{{ signal.signal }}
-            {%- endif %}
+            {%- for flag_type in qc_signal_flag_types() %}
+            {{ 'or ' if not loop.first }}flagged.is_{{ flag_type }}_{{ signal.signal }}
+            {%- endfor %}
         ){{ ',' if not loop.last }}
         {%- endfor %}
     ) as signals (signal, signal_value, is_flagged)
@@ -90,7 +104,9 @@ final as (
 
     from counted
     left join frozen_checked
-        on counted.signal = frozen_checked.signal
+        on
+            counted.turbine_id = frozen_checked.turbine_id
+            and counted.signal = frozen_checked.signal
 
 )
 

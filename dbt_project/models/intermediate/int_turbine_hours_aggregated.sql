@@ -1,0 +1,150 @@
+{#-
+    One row per turbine per UTC hour of its 10-minute grid (6 periods): the signals'
+    means over their usable values (wind direction as a circular mean), the sums behind
+    exact rolling statistics of the temperatures, energy, period counts per operating
+    state and per QC flag type, and the weather as of the hour's start. Shared by
+    core.fct_turbine_hourly and the ML mart.
+-#}
+{%- set signals = measurement_signals() %}
+{%- set power = signal_named('active_power') %}
+{%- set wind = signal_named('wind_speed') %}
+
+with
+
+flagged as (
+
+    select * from {{ ref('int_measurements_flagged') }}
+
+),
+
+states as (
+
+    select * from {{ ref('int_turbine_states_classified') }}
+
+),
+
+weather as (
+
+    select * from {{ ref('int_measurements_weather_joined') }}
+
+),
+
+periods as (
+
+    select
+        {%- for signal in signals %}
+        case
+            when {{ signal_is_usable(signal, 'flagged') }} then flagged.{{ signal.column }}
+        end as {{ signal.signal }}_usable,
+        {%- endfor %}
+        {{ utc_hour('flagged.measured_at') }} as hour_at,
+        states.operating_state,
+        flagged.*
+    from flagged
+    inner join states
+        on
+            flagged.turbine_id = states.turbine_id
+            and flagged.measured_at = states.measured_at
+
+),
+
+aggregated as (
+
+    select
+        turbine_id,
+        hour_at,
+        min(measured_date) as hour_date,
+
+        -- coverage
+        count(*) as period_count,
+        count(*) filter (where not is_gap) as measured_period_count,
+        count(*) filter (where is_valid) as valid_period_count,
+
+        -- signal means over usable values
+        {%- for signal in signals %}
+        {%- if signal.signal == 'wind_direction' %}
+        mod(
+            (
+                360 + degrees(
+                    atan2(
+                        avg(sin(radians({{ signal.signal }}_usable))),
+                        avg(cos(radians({{ signal.signal }}_usable)))
+                    )
+                )
+            )::numeric,
+            360
+        )::double precision as {{ signal.signal }}_mean,
+        {%- else %}
+        avg({{ signal.signal }}_usable) as {{ signal.signal }}_mean,
+        {%- endif %}
+        {%- endfor %}
+        stddev_samp({{ wind.signal }}_usable) as {{ wind.signal }}_std,
+        max({{ wind.signal }}_usable) as {{ wind.signal }}_max,
+        min({{ power.signal }}_usable) as {{ power.signal }}_min,
+        max({{ power.signal }}_usable) as {{ power.signal }}_max,
+
+        -- sums for exact rolling statistics of the temperatures
+        {%- for signal in temperature_signals() %}
+        count({{ signal.signal }}_usable) as {{ signal.signal }}_value_count,
+        sum({{ signal.signal }}_usable) as {{ signal.signal }}_sum,
+        sum({{ signal.signal }}_usable * {{ signal.signal }}_usable)
+            as {{ signal.signal }}_sum_squares,
+        {%- endfor %}
+
+        -- energy (a 10-minute mean power times 1/6 h)
+        coalesce(sum({{ power.signal }}_usable), 0) / 6.0 as measured_energy_kwh,
+        coalesce(sum(expected_power_kw) filter (where {{ wind.signal }}_usable is not null), 0)
+        / 6.0 as expected_energy_kwh,
+        count({{ power.signal }}_usable) as power_period_count,
+
+        -- operating states
+        {%- for state in operating_states() %}
+        count(*) filter (where operating_state = '{{ state }}') as {{ state }}_period_count,
+        {%- endfor %}
+
+        -- QC flags by type
+        {%- for flag_type in qc_signal_flag_types() %}
+        count(*) filter (
+            where
+            {%- for signal in signals %}
+            {{ 'or ' if not loop.first }}is_{{ flag_type }}_{{ signal.signal }}
+            {%- endfor %}
+        ) as {{ flag_type }}_period_count,
+        {%- endfor %}
+        count(*) filter (where is_power_curve_outlier) as power_curve_outlier_period_count,
+        count(*) filter (
+            where has_conflicting_duplicates
+        ) as conflicting_duplicate_period_count,
+        count(*) filter (where qc_flag_count > 0) as flagged_period_count
+
+    from periods
+    group by turbine_id, hour_at
+
+),
+
+final as (
+
+    select
+        -- keys and aggregates
+        aggregated.*,
+
+        -- weather as of the hour's start
+        weather.weather_observed_at,
+        weather.weather_age_minutes,
+        weather.temperature_2m_c,
+        weather.relative_humidity_2m_pct,
+        weather.surface_pressure_hpa,
+        weather.precipitation_mm,
+        weather.wind_speed_10m_ms,
+        weather.wind_direction_10m_deg,
+        weather.wind_gusts_10m_ms
+
+    from aggregated
+    left join weather
+        on
+            aggregated.turbine_id = weather.turbine_id
+            and aggregated.hour_at = weather.measured_at
+
+)
+
+select * from final

@@ -1,0 +1,141 @@
+{#-
+    Grain: one row per turbine per production day (the site's local calendar day, as the
+    production department exports it). The meter's energy, availability and hours from
+    the CSV exports, beside the energy the SCADA 10-minute means add up to over the same
+    local day and the share of that day's periods the SCADA measured: a check of one
+    source against the other.
+-#}
+with
+
+production as (
+
+    select * from {{ ref('stg_production__daily_production') }}
+
+),
+
+flagged as (
+
+    select * from {{ ref('int_measurements_flagged') }}
+
+),
+
+turbines as (
+
+    select * from {{ ref('stg_scada__turbines') }}
+
+),
+
+sites as (
+
+    select * from {{ ref('sites') }}
+
+),
+
+turbine_time_zones as (
+
+    select
+        turbines.turbine_id,
+        coalesce(sites.time_zone, '{{ var("site_time_zone", "Europe/Paris") }}') as time_zone
+    from turbines
+    left join sites
+        on turbines.site_code = sites.site_code
+
+),
+
+-- The SCADA periods on the site's local calendar; a power value counts unless it is out
+-- of range or a spike (a frozen power value is still energy produced).
+scada_periods as (
+
+    select
+        flagged.turbine_id,
+        (flagged.measured_at at time zone turbine_time_zones.time_zone)::date as local_date,
+        flagged.is_gap,
+        case
+            when
+                not flagged.is_out_of_range_active_power
+                and not flagged.is_spike_active_power
+                then flagged.active_power_avg
+        end as counted_power_kw
+    from flagged
+    inner join turbine_time_zones
+        on flagged.turbine_id = turbine_time_zones.turbine_id
+
+),
+
+scada_local_days as (
+
+    select
+        turbine_id,
+        local_date,
+        count(*) filter (where not is_gap) as measured_period_count,
+        sum(counted_power_kw) / 6.0 as scada_energy_kwh
+    from scada_periods
+    group by turbine_id, local_date
+
+),
+
+local_day_lengths as (
+
+    select
+        production.turbine_id,
+        production.production_date,
+        (
+            extract(
+                epoch from
+                (production.production_date + 1)::timestamp
+                at time zone turbine_time_zones.time_zone
+                - production.production_date::timestamp
+                at time zone turbine_time_zones.time_zone
+            ) / 600
+        )::integer as expected_period_count
+    from production
+    left join turbine_time_zones
+        on production.turbine_id = turbine_time_zones.turbine_id
+
+),
+
+final as (
+
+    select
+        -- keys
+        md5(production.turbine_id || '|' || production.production_date::text)
+            as daily_production_key,
+        md5(production.turbine_id) as turbine_key,
+        to_char(production.production_date, 'YYYYMMDD')::integer as date_key,
+        production.turbine_id,
+        production.production_date,
+
+        -- measures: the production department's meter
+        production.energy_kwh,
+        production.availability_pct,
+        production.operating_hours,
+
+        -- measures: the SCADA over the same local day
+        scada_local_days.scada_energy_kwh,
+        coalesce(scada_local_days.measured_period_count, 0)::integer
+            as scada_measured_period_count,
+        local_day_lengths.expected_period_count,
+        round(
+            coalesce(scada_local_days.measured_period_count, 0)::numeric
+            / nullif(local_day_lengths.expected_period_count, 0),
+            4
+        )::double precision as scada_coverage_share,
+
+        -- metadata: origin of the row
+        production.source_file,
+        production.source_line,
+        production.dlt_load_id
+
+    from production
+    left join scada_local_days
+        on
+            production.turbine_id = scada_local_days.turbine_id
+            and production.production_date = scada_local_days.local_date
+    left join local_day_lengths
+        on
+            production.turbine_id = local_day_lengths.turbine_id
+            and production.production_date = local_day_lengths.production_date
+
+)
+
+select * from final

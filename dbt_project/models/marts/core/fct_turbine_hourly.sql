@@ -1,0 +1,63 @@
+{#-
+    Grain: one row per turbine per UTC hour of its 10-minute grid. Hourly aggregates of
+    fct_turbine_measurements (int_turbine_hours_aggregated): coverage, signal means over
+    usable values, energy, minutes per operating state and periods per QC flag type.
+-#}
+{%- set signals = measurement_signals() %}
+
+with
+
+hours as (
+
+    select * from {{ ref('int_turbine_hours_aggregated') }}
+
+),
+
+final as (
+
+    select
+        -- keys
+        md5(turbine_id || '|' || to_char(hour_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24'))
+            as turbine_hour_key,
+        md5(turbine_id) as turbine_key,
+        to_char(hour_date, 'YYYYMMDD')::integer as date_key,
+        turbine_id,
+        hour_at,
+        hour_date,
+
+        -- coverage
+        period_count::integer as period_count,
+        measured_period_count::integer as measured_period_count,
+        valid_period_count::integer as valid_period_count,
+
+        -- signal means over usable values
+        {%- for signal in signals %}
+        {{ signal.signal }}_mean,
+        {%- endfor %}
+        wind_speed_std,
+        wind_speed_max,
+        active_power_min,
+        active_power_max,
+
+        -- energy
+        measured_energy_kwh,
+        expected_energy_kwh,
+
+        -- minutes per operating state
+        {%- for state in operating_states() %}
+        10 * {{ state }}_period_count::integer as {{ state }}_minutes,
+        {%- endfor %}
+
+        -- periods per QC flag type
+        {%- for flag_type in qc_signal_flag_types() %}
+        {{ flag_type }}_period_count::integer as {{ flag_type }}_period_count,
+        {%- endfor %}
+        power_curve_outlier_period_count::integer as power_curve_outlier_period_count,
+        conflicting_duplicate_period_count::integer as conflicting_duplicate_period_count,
+        flagged_period_count::integer as flagged_period_count
+
+    from hours
+
+)
+
+select * from final

@@ -1,0 +1,275 @@
+{#-
+    The ML feature table: one row per turbine per UTC hour, features looking backward
+    only, failure labels looking forward only (see docs/ml_features.md and the model's
+    YAML for the train/test split rule).
+      aggregates     the hour's signals over usable values (int_turbine_hours_aggregated)
+      rolling        24 h and 7 d mean and standard deviation of each temperature, over the
+                     10-minute values of the window ending with the hour (window frames
+                     "range between ... preceding and current row"; exact, from the
+                     hourly counts, sums and sums of squares)
+      residuals      a component temperature minus what the turbine's own past predicts
+                     from load and a reference temperature (ambient; for the gearbox
+                     bearing, the gearbox oil that bathes it, which follows load and
+                     ambient and so removes the gearbox's common thermal state): a
+                     per-turbine linear fit of (temperature - reference) on the 3-hour
+                     mean load factor (the metal lags the load) over the fully producing
+                     hours of the var('ml_residual_fit_days') days before the hour (the
+                     hour itself excluded), used once it has
+                     var('ml_residual_min_fit_hours') points
+      weather        as of the hour's start (never a later value)
+      QC, states     shares of the hour's 6 periods
+      labels         int_turbine_hours_labelled
+-#}
+{%- set temperatures = temperature_signals() %}
+{%- set residual_references = {
+    'gearbox_oil_temp': 'ambient_temp',
+    'gearbox_bearing_temp': 'gearbox_oil_temp',
+    'generator_stator_temp': 'ambient_temp',
+} %}
+{%- set residual_signals = residual_references.keys() | list %}
+{%- set fit_days = var('ml_residual_fit_days', 30) %}
+{%- set min_fit_hours = var('ml_residual_min_fit_hours', 72) %}
+
+with
+
+hours as (
+
+    select * from {{ ref('int_turbine_hours_aggregated') }}
+
+),
+
+labels as (
+
+    select * from {{ ref('int_turbine_hours_labelled') }}
+
+),
+
+turbines as (
+
+    select * from {{ ref('dim_turbine') }}
+
+),
+
+hours_with_load as (
+
+    select
+        hours.*,
+        hours.active_power_mean / nullif(turbines.rated_power_kw, 0) as load_factor,
+        (
+            hours.producing_period_count = hours.period_count
+            and hours.power_period_count = hours.period_count
+        ) as is_fully_producing
+    from hours
+    left join turbines
+        on hours.turbine_id = turbines.turbine_id
+
+),
+
+hours_with_lagged_load as (
+
+    select
+        {%- for name, reference in residual_references.items() %}
+        (
+            is_fully_producing
+            and {{ name }}_value_count = period_count
+            and {{ reference }}_value_count = period_count
+        ) as {{ name }}_is_fit_point,
+        {%- endfor %}
+        avg(load_factor) over (
+            partition by turbine_id order by hour_at
+            range between interval '2 hours' preceding and current row
+        ) as load_factor_3h,
+        *
+    from hours_with_load
+
+),
+
+rolling as (
+
+    select
+        {%- for signal in temperatures %}
+        {%- for window_name in ['24h', '7d'] %}
+        sum({{ signal.signal }}_value_count) over w{{ window_name }}
+            as {{ signal.signal }}_n_{{ window_name }},
+        sum({{ signal.signal }}_sum) over w{{ window_name }}
+            as {{ signal.signal }}_s_{{ window_name }},
+        sum({{ signal.signal }}_sum_squares) over w{{ window_name }}
+            as {{ signal.signal }}_q_{{ window_name }},
+        {%- endfor %}
+        {%- endfor %}
+        {%- for name, reference in residual_references.items() %}
+        regr_slope({{ name }}_mean - {{ reference }}_mean, load_factor_3h) filter (
+            where {{ name }}_is_fit_point
+        ) over wfit as {{ name }}_fit_slope,
+        regr_intercept({{ name }}_mean - {{ reference }}_mean, load_factor_3h) filter (
+            where {{ name }}_is_fit_point
+        ) over wfit as {{ name }}_fit_intercept,
+        regr_count({{ name }}_mean - {{ reference }}_mean, load_factor_3h) filter (
+            where {{ name }}_is_fit_point
+        ) over wfit as {{ name }}_fit_count,
+        {%- endfor %}
+        *
+    from hours_with_lagged_load
+    window
+        w24h as (
+            partition by turbine_id order by hour_at
+            range between interval '23 hours' preceding and current row
+        ),
+        w7d as (
+            partition by turbine_id order by hour_at
+            range between interval '167 hours' preceding and current row
+        ),
+        wfit as (
+            partition by turbine_id order by hour_at
+            range between interval '{{ fit_days }} days' preceding
+            and interval '1 hour' preceding
+        )
+
+),
+
+residuals as (
+
+    select
+        {%- for name, reference in residual_references.items() %}
+        case
+            when {{ name }}_fit_count >= {{ min_fit_hours }}
+                then
+                    {{ name }}_mean
+                    - (
+                        {{ reference }}_mean
+                        + {{ name }}_fit_intercept
+                        + {{ name }}_fit_slope * load_factor_3h
+                    )
+        end as {{ name }}_residual,
+        {%- endfor %}
+        *
+    from rolling
+
+),
+
+residual_rolling as (
+
+    select
+        {%- for name in residual_signals %}
+        avg({{ name }}_residual) over (
+            partition by turbine_id order by hour_at
+            range between interval '23 hours' preceding and current row
+        ) as {{ name }}_residual_mean_24h,
+        {%- endfor %}
+        *
+    from residuals
+
+),
+
+final as (
+
+    select
+        -- keys
+        md5(
+            residual_rolling.turbine_id || '|'
+            || to_char(residual_rolling.hour_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24')
+        ) as feature_row_key,
+        md5(residual_rolling.turbine_id) as turbine_key,
+        to_char(residual_rolling.hour_date, 'YYYYMMDD')::integer as date_key,
+        residual_rolling.turbine_id,
+        residual_rolling.hour_at,
+        extract(hour from residual_rolling.hour_at at time zone 'UTC')::integer
+            as hour_of_day_utc,
+
+        -- the hour's signals
+        residual_rolling.wind_speed_mean,
+        residual_rolling.wind_speed_std,
+        residual_rolling.wind_speed_max,
+        residual_rolling.wind_direction_mean,
+        residual_rolling.active_power_mean,
+        residual_rolling.active_power_max,
+        residual_rolling.load_factor,
+        residual_rolling.load_factor_3h,
+        residual_rolling.rotor_speed_mean,
+        residual_rolling.pitch_angle_mean,
+        {%- for signal in temperatures %}
+        residual_rolling.{{ signal.signal }}_mean,
+        {%- endfor %}
+        residual_rolling.auxiliary_consumption_mean,
+        residual_rolling.measured_energy_kwh,
+        residual_rolling.expected_energy_kwh,
+        case
+            when
+                residual_rolling.power_period_count = residual_rolling.period_count
+                and residual_rolling.expected_energy_kwh > 0
+                then residual_rolling.measured_energy_kwh / residual_rolling.expected_energy_kwh
+        end as performance_ratio,
+
+        -- rolling temperature statistics (backward only)
+        {%- for signal in temperatures %}
+        {%- for window_name in ['24h', '7d'] %}
+        {%- set n = 'residual_rolling.' ~ signal.signal ~ '_n_' ~ window_name %}
+        {%- set s = 'residual_rolling.' ~ signal.signal ~ '_s_' ~ window_name %}
+        {%- set q = 'residual_rolling.' ~ signal.signal ~ '_q_' ~ window_name %}
+        case
+            when {{ n }} > 0 then {{ s }} / {{ n }}
+        end as {{ signal.signal }}_mean_{{ window_name }},
+        case
+            when {{ n }} > 1
+                then sqrt(greatest(({{ q }} - {{ s }} * {{ s }} / {{ n }}) / ({{ n }} - 1), 0))
+        end as {{ signal.signal }}_std_{{ window_name }},
+        {%- endfor %}
+        {%- endfor %}
+
+        -- temperature residuals against load and ambient (backward only)
+        {%- for name in residual_signals %}
+        residual_rolling.{{ name }}_residual,
+        residual_rolling.{{ name }}_residual_mean_24h,
+        {%- endfor %}
+
+        -- weather as of the hour's start
+        residual_rolling.temperature_2m_c as weather_temperature_2m_c,
+        residual_rolling.relative_humidity_2m_pct as weather_relative_humidity_2m_pct,
+        residual_rolling.surface_pressure_hpa as weather_surface_pressure_hpa,
+        residual_rolling.precipitation_mm as weather_precipitation_mm,
+        residual_rolling.wind_speed_10m_ms as weather_wind_speed_10m_ms,
+        residual_rolling.wind_direction_10m_deg as weather_wind_direction_10m_deg,
+        residual_rolling.wind_gusts_10m_ms as weather_wind_gusts_10m_ms,
+        residual_rolling.weather_age_minutes,
+
+        -- QC coverage
+        residual_rolling.measured_period_count::integer as measured_period_count,
+        residual_rolling.valid_period_count::integer as valid_period_count,
+        residual_rolling.valid_period_count::double precision
+        / residual_rolling.period_count as qc_valid_share,
+        residual_rolling.flagged_period_count::integer as flagged_period_count,
+
+        -- operating state shares
+        {%- for state in operating_states() %}
+        residual_rolling.{{ state }}_period_count::double precision
+        / residual_rolling.period_count as share_{{ state }},
+        {%- endfor %}
+
+        -- labels (forward looking: targets, never features)
+        {%- for component in failure_components() %}
+        {%- for horizon in failure_horizons_days() %}
+        labels.will_fail_{{ component }}_{{ horizon }}d,
+        {%- endfor %}
+        labels.hours_to_failure_{{ component }},
+        {%- endfor %}
+        {%- for horizon in failure_horizons_days() %}
+        labels.will_fail_any_{{ horizon }}d,
+        {%- endfor %}
+        labels.hours_to_next_failure,
+
+        -- what a row may be used for
+        labels.is_in_repair,
+        {%- for horizon in failure_horizons_days() %}
+        labels.is_label_complete_{{ horizon }}d,
+        {%- endfor %}
+        labels.labels_observed_until
+
+    from residual_rolling
+    inner join labels
+        on
+            residual_rolling.turbine_id = labels.turbine_id
+            and residual_rolling.hour_at = labels.hour_at
+
+)
+
+select * from final

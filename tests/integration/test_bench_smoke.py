@@ -1,0 +1,100 @@
+"""The fleet benchmark (scripts/bench) on a tiny fleet: it runs every step on real
+PostgreSQL and a real weather server, and writes its figures. Speed itself is never
+asserted here (the benchmark measures it; tests only check that it can)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+from datetime import date
+from pathlib import Path
+
+from loaders.settings import Settings
+from scripts.bench import report, run_bench
+from scripts.bench.fleet import PERIODS_PER_DAY, generate_fleet
+
+
+def test_fleet_has_the_historian_schema_and_is_deterministic(tmp_path: Path) -> None:
+    first = generate_fleet(tmp_path / "a", turbines=3, first_day=date(2025, 3, 1), days=2)
+    again = generate_fleet(tmp_path / "b", turbines=3, first_day=date(2025, 3, 1), days=2)
+    with sqlite3.connect(first.sensor_db) as conn, sqlite3.connect(again.sensor_db) as other:
+        columns = [row[1] for row in conn.execute("pragma table_info(scada_10min)")]
+        rows = conn.execute("select * from scada_10min order by id").fetchall()
+        assert rows == other.execute("select * from scada_10min order by id").fetchall()
+        turbines = conn.execute("select count(*) from turbine").fetchone()[0]
+    assert columns[:3] == ["id", "turbine_id", "ts_utc"] and "WMET_EnvTmp" in columns
+    assert turbines == 3
+    # a few periods dropped and duplicated, as a real historian does
+    assert abs(len(rows) - 3 * 2 * PERIODS_PER_DAY) < 20
+    assert rows[0][2] == "2025-03-01 00:00:00"
+    assert (first.weather_dir / "F01.json").exists()
+
+
+def test_checks_compare_within_one_run() -> None:
+    def step(rows: int, seconds: float) -> dict:
+        return {
+            "rows": rows,
+            "seconds": seconds,
+            "peak_rss_mib": 300.0,
+            "peak_rss_children_mib": 100.0,
+        }
+
+    histories = {
+        "30": {
+            "days": 30,
+            "copy": step(1000, 1.0),
+            "load": step(1000, 4.0),
+            "daily_run": step(10, 20.0),
+        },
+        "365": {
+            "days": 365,
+            "copy": step(9000, 9.0),
+            "load": step(9000, 12.0),
+            "daily_run": step(10, 30.0),
+        },
+    }
+    found = {c["target"].split(" (")[0].split(",")[0]: c for c in run_bench.checks(histories, 100)}
+    assert [c["ok"] for c in run_bench.checks(histories, 100)] == [False, True, False, True]
+    assert found["daily run after 365 days <= 1.3x after 30 days"]["value"] == 1.5
+    assert found["loader peak memory"]["value"] == 300
+
+
+def test_bench_runs_every_step_and_writes_its_page(tmp_path: Path, settings: Settings) -> None:
+    """`settings` first: a clear failure when PostgreSQL does not answer."""
+    results, page = tmp_path / "results", tmp_path / "performance.md"
+    code = run_bench.main(
+        [
+            "--turbines",
+            "2",
+            "--days",
+            "2",
+            "--start",
+            "2025-03-01",
+            "--work-dir",
+            str(tmp_path / "work"),
+            "--results-dir",
+            str(results),
+            "--doc",
+            str(page),
+            "--db-prefix",
+            f"windfarm_test_bench_{secrets.token_hex(3)}",
+        ]
+    )
+    assert code in (0, 3)  # 3: a target missed, which a 2-turbine fleet may well do
+    saved = json.loads((results / "2t_2d_current.json").read_text(encoding="utf-8"))
+    measured = saved["histories"]["2"]
+    with sqlite3.connect(tmp_path / "work" / "fleet" / "sensor.db") as conn:
+        in_history = conn.execute(
+            "select count(*) from scada_10min where ts_utc < '2025-03-03'"
+        ).fetchone()[0]
+    assert measured["copy"]["rows"] == in_history
+    assert measured["load"]["rows"] == in_history  # the loader landed every row COPY did
+    for key in ("copy", "load", "dbt_full", "load_one_day", "dbt_incremental", "daily_run"):
+        assert measured[key]["seconds"] > 0, key
+        assert measured[key]["peak_rss_mib"] > 0, key
+    assert measured["daily_run"]["parts"]["dbt_build"] > 0
+    assert {q["name"] for q in measured["queries"]} >= {"turbine_hourly_30d", "fleet_latest_day"}
+    text = page.read_text(encoding="utf-8")
+    assert report.MARKER not in text
+    assert "× COPY" in text and "2 turbines, history 2 days" in text

@@ -18,15 +18,16 @@
         {{ return(none) }}
     {%- endif -%}
     {%- set raw = source('scada', 'scada_measurements') -%}
+    {#- two queries, so that the second compares with a literal: PostgreSQL estimates
+        `> (select ...)` at a third of the table and would scan all of raw -#}
+    {%- set seen_query -%}
+        select coalesce(max(dlt_load_id), '0') from {{ relation }}
+    {%- endset -%}
+    {%- set seen = run_query(seen_query).columns[0].values()[0] -%}
     {%- set query -%}
         select least(
             (select max(measured_date) from {{ raw }}) - {{ var('reprocess_days', 3) }},
-            (
-                select min(measured_date) from {{ raw }}
-                where _dlt_load_id > (
-                    select coalesce(max(dlt_load_id), '0') from {{ relation }}
-                )
-            )
+            (select min(measured_date) from {{ raw }} where _dlt_load_id > '{{ seen }}')
         ) - 1
     {%- endset -%}
     {%- set first_date = run_query(query).columns[0].values()[0] -%}

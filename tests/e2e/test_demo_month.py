@@ -25,6 +25,7 @@ LOAD_METADATA_COLUMNS = (
     "last_loaded_at",
     "last_rejected_at",
 )
+FLOAT_TYPES = ("double precision", "real")
 
 
 def query(settings: Settings, sql: str, role: str = "admin") -> list[tuple]:
@@ -49,17 +50,20 @@ def table_fingerprints(settings: Settings) -> dict[str, tuple[int, str]]:
     )
     fingerprints = {}
     for schema, table in tables:
-        columns = [
-            name
-            for (name,) in query(
-                settings,
-                "select column_name from information_schema.columns "
-                f"where table_schema = '{schema}' and table_name = '{table}' "
-                f"and column_name not in {LOAD_METADATA_COLUMNS} "
-                "order by column_name",
-            )
+        columns = query(
+            settings,
+            "select column_name, data_type from information_schema.columns "
+            f"where table_schema = '{schema}' and table_name = '{table}' "
+            f"and column_name not in {LOAD_METADATA_COLUMNS} "
+            "order by column_name",
+        )
+        # A sum of doubles depends on the order rows are added in, which a rebuild may
+        # change: compare floating values to 6 decimals, far below any sensor's resolution.
+        rendered = [
+            f'round("{name}"::numeric, 6)' if kind in FLOAT_TYPES else f'"{name}"'
+            for name, kind in columns
         ]
-        row_text = "row(" + ", ".join(f'"{c}"' for c in columns) + ")::text"
+        row_text = "row(" + ", ".join(rendered) + ")::text"
         count, digest = query(
             settings,
             f"select count(*), md5(coalesce(string_agg({row_text}, '|' order by {row_text}), '')) "

@@ -4,6 +4,11 @@ dbt's output is streamed line by line through the run's log (loaders/logs.py), s
 JSON log has dbt's lines too; dbt's own log file goes beside its target folder rather than
 into the project. If the run is interrupted (SIGTERM from systemd, Ctrl-C), dbt is stopped
 with it: a dbt left running would keep writing to the warehouse after the run ended.
+
+`build` also tells dbt which days its tests need to check (env var
+WINDFARM_TEST_WINDOW_FROM): the days the incremental models can have rewritten, so that a
+daily run's tests cost the same after a month or after years (docs/architecture.md,
+"Incremental models").
 """
 
 from __future__ import annotations
@@ -18,10 +23,18 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from loaders import logs
+import psycopg2
+import yaml
+
+from loaders import logs, warehouse
 from loaders.settings import Settings
 
 STOP_GRACE_SECONDS = 10
+# WINDFARM_TEST_WINDOW_FROM when every day is to be checked
+ALL_DAYS = "1900-01-01"
+# days before the first rewritten day that the tests check too (the model windows write
+# one day before the reprocess window; one more for the tests)
+TEST_WINDOW_MARGIN_DAYS = 2
 _BLANK_DBT_LINE = re.compile(r"^(\d\d:\d\d:\d\d)?\s*$")  # dbt's spacer lines
 
 
@@ -53,8 +66,11 @@ def dbt_environment(settings: Settings) -> dict[str, str]:
     }
 
 
-def run_dbt(settings: Settings, *args: str) -> subprocess.CompletedProcess:
-    """Any dbt command on the project, its output streamed to our log."""
+def run_dbt(
+    settings: Settings, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """Any dbt command on the project, its output streamed to our log (`env`: variables
+    added to dbt's environment)."""
     project = settings.dbt_project_dir
     command = [
         dbt_executable(),
@@ -71,7 +87,7 @@ def run_dbt(settings: Settings, *args: str) -> subprocess.CompletedProcess:
     ]
     process = subprocess.Popen(
         command,
-        env=dbt_environment(settings),
+        env={**dbt_environment(settings), **(env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -101,14 +117,103 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
-def build(settings: Settings, *extra: str) -> DbtOutcome:
+def dbt_vars(extra: tuple[str, ...]) -> dict:
+    """The `--vars` of a dbt command line (the last one wins, as in dbt)."""
+    found: dict = {}
+    for flag, value in zip(extra, extra[1:], strict=False):
+        if flag == "--vars":
+            try:
+                parsed = yaml.safe_load(value)
+            except yaml.YAMLError:
+                continue
+            if isinstance(parsed, dict):
+                found = parsed
+    return found
+
+
+def project_var(settings: Settings, name: str, default: object) -> object:
+    """A var of dbt_project.yml."""
+    path = Path(settings.dbt_project_dir) / "dbt_project.yml"
+    try:
+        project = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return default
+    return (project.get("vars") or {}).get(name, default)
+
+
+# The first day the incremental models rewrite, as dbt's macro reprocess_from_date finds
+# it (dbt_project/macros/reprocess_window.sql), but for the whole build: the newest loaded
+# day minus reprocess_days, or the oldest day of any load (SCADA, alarms, maintenance,
+# weather) newer than the newest load the SCADA fact holds. Index look-ups only.
+_EVENT_SOURCES = (
+    ("raw.scada_alarms", "started_at"),
+    ("raw.maintenance_log", "started_at"),
+    ("raw.weather_hourly", "observed_at"),
+)
+
+
+def test_window_from(settings: Settings, reprocess_days: int) -> str:
+    """First day the tests of the big tables check on an incremental build: the first day
+    the incremental models can rewrite, minus TEST_WINDOW_MARGIN_DAYS; ALL_DAYS when the
+    warehouse has no fact or no raw measurements yet (a first build checks everything)."""
+    connection = warehouse.connect(settings, "transformer")
+    try:
+        with connection, connection.cursor() as cursor:
+            cursor.execute(
+                "select to_regclass('raw.scada_measurements') is not null, "
+                "to_regclass('core.fct_turbine_measurements') is not null"
+            )
+            has_raw, has_fact = cursor.fetchone()
+            if not (has_raw and has_fact):
+                return ALL_DAYS
+            cursor.execute("select max(dlt_load_id) from core.fct_turbine_measurements")
+            seen = cursor.fetchone()[0] or "0"
+            candidates = [
+                "(select max(measured_date) from raw.scada_measurements) - %(days)s",
+                "(select min(measured_date) from raw.scada_measurements "
+                "where _dlt_load_id > %(seen)s)",
+            ]
+            for table, column in _EVENT_SOURCES:
+                cursor.execute("select to_regclass(%s) is not null", (table,))
+                if cursor.fetchone()[0]:
+                    candidates.append(
+                        f"(select min(({column} at time zone 'UTC')::date) from {table} "
+                        "where _dlt_load_id > %(seen)s)"
+                    )
+            cursor.execute(
+                f"select least({', '.join(candidates)}) - 1 - %(margin)s",
+                {"days": reprocess_days, "seen": seen, "margin": TEST_WINDOW_MARGIN_DAYS},
+            )
+            first = cursor.fetchone()[0]
+    finally:
+        connection.close()
+    return ALL_DAYS if first is None else first.isoformat()
+
+
+def build(settings: Settings, *extra: str, test_window: str | None = None) -> DbtOutcome:
     """`dbt build` (with the `dbt_build_args` setting, then `extra`); failures are returned
-    with their node and message, never raised."""
+    with their node and message, never raised.
+
+    `test_window`: the first day the big tables' tests check (WINDFARM_TEST_WINDOW_FROM);
+    by default the days this build can rewrite, read from the warehouse, and every day on
+    a `--full-refresh` or with `--vars '{full_tests: true}'`."""
     extra = (*shlex.split(settings.dbt_build_args), *extra)
-    logs.event("dbt", " ".join(("dbt build", *extra)))
+    if test_window is None:
+        variables = dbt_vars(extra)
+        if "--full-refresh" in extra or variables.get("full_tests"):
+            test_window = ALL_DAYS
+        else:
+            days = variables.get("reprocess_days", project_var(settings, "reprocess_days", 3))
+            try:
+                test_window = test_window_from(settings, int(days))
+            except (warehouse.WarehouseError, psycopg2.Error) as error:
+                # dbt will report what is wrong with the warehouse; its tests check all
+                logs.event("dbt", f"test window unknown, every day checked: {error}")
+                test_window = ALL_DAYS
+    logs.event("dbt", " ".join(("dbt build", *extra)) + f" (tests from {test_window})")
     results_path = Path(settings.dbt_target_dir) / "run_results.json"
     results_path.unlink(missing_ok=True)  # never read an earlier run's results
-    completed = run_dbt(settings, "build", *extra)
+    completed = run_dbt(settings, "build", *extra, env={"WINDFARM_TEST_WINDOW_FROM": test_window})
     if not results_path.exists():
         return DbtOutcome(status="error")
     results = json.loads(results_path.read_text(encoding="utf-8"))

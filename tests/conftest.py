@@ -7,11 +7,14 @@ The server is the one the pipeline would use (WINDFARM_PGHOST/PGPORT, default
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from psycopg2 import sql
 
 from loaders import pipeline, warehouse
 from loaders.settings import Settings, load_settings
@@ -62,3 +65,48 @@ def demo(settings: Settings, demo_dir: Path) -> Iterator[tuple[Settings, object,
         run_settings = replace(settings, weather_base_url=server.base_url)
         first = pipeline.run(run_settings, DEMO_START, DEMO_END)
         yield run_settings, park, first
+
+
+def copy_database(settings: Settings, target: str) -> None:
+    """CREATE DATABASE ... TEMPLATE: a file-level copy of the settings' database (needs no
+    other session connected to it, hence the retries)."""
+    admin = warehouse.connect(settings, "admin", "postgres")
+    admin.autocommit = True
+    statement = sql.SQL("create database {} template {} owner windfarm_owner").format(
+        sql.Identifier(target), sql.Identifier(settings.database)
+    )
+    try:
+        with admin.cursor() as cursor:
+            for attempt in range(10):
+                try:
+                    cursor.execute(statement)
+                    return
+                except Exception as error:  # noqa: BLE001 - retried, then reported
+                    if "being accessed by other users" not in str(error) or attempt == 9:
+                        raise
+                    time.sleep(1)
+    finally:
+        admin.close()
+
+
+@pytest.fixture(scope="session")
+def database_copy(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Callable[[Settings, str], AbstractContextManager[Settings]]:
+    """`with database_copy(settings, "label") as copied:` settings for a copy of the
+    settings' database (and a dbt target folder of its own), dropped afterwards."""
+
+    @contextmanager
+    def copied(settings: Settings, label: str) -> Iterator[Settings]:
+        copy = replace(
+            settings,
+            database=f"{settings.database}_{label}_{secrets.token_hex(3)}",
+            dbt_target_dir=str(Path(tmp_path_factory.mktemp(f"dbt_{label}")) / "target"),
+        )
+        copy_database(settings, copy.database)
+        try:
+            yield copy
+        finally:
+            warehouse.drop_database(copy)
+
+    return copied

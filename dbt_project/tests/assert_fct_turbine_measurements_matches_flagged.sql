@@ -1,6 +1,7 @@
 -- The incremental fact holds exactly what a full rebuild would: the same rows as
 -- int_measurements_flagged with the operating state of int_turbine_states_classified,
--- column for column (rows in one and not the other fail).
+-- column for column (rows in one and not the other fail). On a daily run, over the days
+-- the run can have changed (macro recent_test_window; var full_tests: everything).
 {% set column_list = ['turbine_id', 'measured_at', 'measured_date', 'expected_power_kw'] %}
 {% for signal in measurement_signals() %}
 {% do column_list.append(signal.column) %}
@@ -30,6 +31,9 @@ expected as (
             on
                 flagged.turbine_id = states.turbine_id
                 and flagged.measured_at = states.measured_at
+        where
+            {{ recent_test_window('flagged.measured_date') }}
+            and {{ recent_test_window('states.measured_date') }}
     ) as flagged_with_states
 
 ),
@@ -39,6 +43,7 @@ actual as (
     select
         {{ columns }}
     from {{ ref('fct_turbine_measurements') }}
+    where {{ recent_test_window() }}
 
 ),
 

@@ -1,10 +1,12 @@
 -- Nothing is lost between staging and the grid: every staged measurement row is
 -- counted in one deduplicated period, and every deduplicated period sits on the grid.
+-- On a daily run, over the days the run can have changed (macro recent_test_window).
 with
 
 staged as (
 
     select count(*) as n_rows from {{ ref('stg_scada__measurements') }}
+    where {{ recent_test_window() }}
 
 ),
 
@@ -14,6 +16,7 @@ deduplicated as (
         count(*) as n_periods,
         coalesce(sum(source_row_count), 0) as n_source_rows
     from {{ ref('int_measurements_deduplicated') }}
+    where {{ recent_test_window() }}
 
 ),
 
@@ -21,6 +24,7 @@ gridded as (
 
     select count(*) filter (where not is_gap) as n_measured_periods
     from {{ ref('int_measurements_gridded') }}
+    where {{ recent_test_window() }}
 
 )
 

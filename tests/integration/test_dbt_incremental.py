@@ -1,57 +1,53 @@
-"""The incremental SCADA fact gives the rows a full refresh gives, over the same days.
+"""The incremental models give the rows a full refresh gives, over the same data.
 
-On a copy of the demo month's database: the fact is built in full from the data up to a
-day D; then the later days arrive (with a newer dlt load id, as a later load writes them)
-together with a reload of an older day whose values changed; an incremental run must then
-hold exactly what `--full-refresh` rebuilds from scratch, column for column.
+On a copy of the demo month's database: every model is built in full from the data up to
+a day D; then a later load brings the later days (with a newer dlt load id, as a later
+load writes them), a reload of an older day whose values changed, and a late corrective
+maintenance intervention on a still older day (a gearbox failure nobody had logged). An
+incremental run must then hold exactly what `--full-refresh` rebuilds from scratch, table
+for table and column for column: the reloaded day is found through its load id, the late
+intervention turns its periods to `down` and gives the month before it failure labels.
 """
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import Iterator
-from dataclasses import replace
-from datetime import date
-from pathlib import Path
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from psycopg2 import sql
 
 from loaders import warehouse
 from loaders.settings import Settings
 from loaders.transform import run_dbt
 
 FACT = "core.fct_turbine_measurements"
+ML = "ml.ml_turbine_hourly_features"
 SCRATCH = "dbt_test_scratch"
+# Every incremental model of the project.
+INCREMENTAL = (
+    "intermediate.int_measurement_conflicts_set_aside",
+    "intermediate.int_measurements_deduplicated",
+    "intermediate.int_measurements_gridded",
+    "intermediate.int_measurements_flagged",
+    "intermediate.int_measurements_weather_joined",
+    "intermediate.int_turbine_states_classified",
+    "intermediate.int_turbine_hours_aggregated",
+    "intermediate.int_turbine_hours_labelled",
+    "core.fct_turbine_measurements",
+    "core.fct_turbine_hourly",
+    "ml.ml_turbine_hourly_features",
+)
 # The data arrive up to this day first; the later days come with a later load. It lies
 # more than var('reprocess_days') before the month's last day, so only the load ids can
 # tell the incremental run to rebuild those days.
 FIRST_LOAD_UNTIL = date(2025, 10, 20)
 # An older day reloaded by the later load, with one value changed.
 RELOADED_DAY = date(2025, 10, 12)
-
-
-def copy_database(settings: Settings, target: str) -> None:
-    """CREATE DATABASE ... TEMPLATE: a file-level copy of the session's database (needs no
-    other session connected to it, hence the retries)."""
-    admin = warehouse.connect(settings, "admin", "postgres")
-    admin.autocommit = True
-    statement = sql.SQL("create database {} template {} owner windfarm_owner").format(
-        sql.Identifier(target), sql.Identifier(settings.database)
-    )
-    try:
-        with admin.cursor() as cursor:
-            for attempt in range(10):
-                try:
-                    cursor.execute(statement)
-                    return
-                except Exception as error:  # noqa: BLE001 - retried, then reported
-                    if "being accessed by other users" not in str(error) or attempt == 9:
-                        raise
-                    time.sleep(1)
-    finally:
-        admin.close()
+# A corrective intervention on a still older day, logged late (in the later load).
+LATE_TURBINE = "MTC-T01"
+LATE_FAILED_AT = datetime(2025, 10, 8, 10, 0, tzinfo=UTC)
+LATE_REPAIRED_AT = LATE_FAILED_AT + timedelta(hours=4)
 
 
 def execute(settings: Settings, statement: str, params: tuple = ()) -> list[tuple]:
@@ -70,31 +66,111 @@ def dbt(settings: Settings, *args: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def copy(demo, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:  # noqa: ANN001
+def copy(demo, database_copy) -> Iterator[Settings]:  # noqa: ANN001
     """A copy of the demo month's database, dropped afterwards."""
     settings, _, _ = demo
-    copied = replace(
-        settings,
-        database=f"{settings.database}_inc_{secrets.token_hex(3)}",
-        dbt_target_dir=str(Path(tmp_path_factory.mktemp("dbt_incremental")) / "target"),
-    )
-    copy_database(settings, copied.database)
-    try:
+    with database_copy(settings, "inc") as copied:
         yield copied
-    finally:
-        warehouse.drop_database(copied)
 
 
-def fact_differences(settings: Settings, snapshot: str) -> tuple[int, int]:
-    """Rows of the snapshot missing from the fact, and rows of the fact not in the snapshot."""
+def comparable(settings: Settings, table: str) -> str:
+    """A select of the table's columns, floating ones rounded to 6 decimals (window sums
+    may add the same values in another order)."""
+    schema, name = table.split(".")
+    columns = execute(
+        settings,
+        "select column_name, data_type from information_schema.columns "
+        "where table_schema = %s and table_name = %s order by ordinal_position",
+        (schema, name),
+    )
+    assert columns, f"{table} has no columns"
+    return ", ".join(
+        f"round({column}::numeric, 6) as {column}"
+        if kind in ("double precision", "real", "numeric")
+        else column
+        for column, kind in columns
+    )
+
+
+def differences(settings: Settings, table: str, snapshot: str) -> tuple[int, int]:
+    """Rows of the snapshot missing from the table, and rows of the table not in it."""
+    columns = comparable(settings, table)
+    left = f"select {columns} from {snapshot}"
+    right = f"select {columns} from {table}"
     return execute(
         settings,
-        f"select (select count(*) from (table {snapshot} except all table {FACT}) as missing), "
-        f"(select count(*) from (table {FACT} except all table {snapshot}) as unexpected)",
+        f"select (select count(*) from ({left} except all {right}) as missing), "
+        f"(select count(*) from ({right} except all {left}) as unexpected)",
     )[0]
 
 
-def test_incremental_run_equals_full_refresh(copy: Settings) -> None:
+def snapshot_name(table: str) -> str:
+    return f"{SCRATCH}.{table.replace('.', '__')}"
+
+
+def late_load(settings: Settings) -> str:
+    """The later load: the held days, a reloaded day with a changed value, and a late
+    corrective intervention (a copy of a logged one, moved to another turbine and day)."""
+    load_id = f"{time.time() + 3600:.6f}"
+    execute(settings, f"insert into raw.scada_measurements select * from {SCRATCH}.held")
+    execute(
+        settings,
+        "update raw.scada_measurements set _dlt_load_id = %s where measured_date > %s",
+        (load_id, FIRST_LOAD_UNTIL),
+    )
+    changed = execute(
+        settings,
+        "update raw.scada_measurements set _dlt_load_id = %s, "
+        "gearbox_oil_temp_avg = case when measured_at = ("
+        "  select min(measured_at) from raw.scada_measurements where measured_date = %s"
+        ") and turbine_id = 'MTC-T01' then 88.8 else gearbox_oil_temp_avg end "
+        "where measured_date = %s returning gearbox_oil_temp_avg",
+        (load_id, RELOADED_DAY, RELOADED_DAY),
+    )
+    assert any(row[0] == 88.8 for row in changed)
+    columns = [
+        name
+        for (name,) in execute(
+            settings,
+            "select column_name from information_schema.columns "
+            "where table_schema = 'raw' and table_name = 'maintenance_log' "
+            "order by ordinal_position",
+        )
+    ]
+    replaced = {
+        "intervention_id": "intervention_id || '-late'"
+        if execute(
+            settings,
+            "select data_type from information_schema.columns where table_schema = 'raw' "
+            "and table_name = 'maintenance_log' and column_name = 'intervention_id'",
+        )[0][0]
+        in ("text", "character varying")
+        else "intervention_id + 100000",
+        "turbine_id": "%(turbine)s",
+        "started_at": "%(failed_at)s",
+        "ended_at": "%(repaired_at)s",
+        "component": "'gearbox'",
+        "_dlt_load_id": "%(load_id)s",
+        "_dlt_id": "md5(random()::text)",
+    }
+    select_list = ", ".join(replaced.get(column, column) for column in columns)
+    inserted = execute(
+        settings,
+        f"insert into raw.maintenance_log ({', '.join(columns)}) "
+        f"select {select_list} from raw.maintenance_log "
+        "where lower(intervention_type) like 'correct%%' limit 1 returning 1",
+        {
+            "turbine": LATE_TURBINE,
+            "failed_at": LATE_FAILED_AT,
+            "repaired_at": LATE_REPAIRED_AT,
+            "load_id": load_id,
+        },
+    )
+    assert inserted, "the demo's maintenance log has no corrective intervention to copy"
+    return load_id
+
+
+def test_incremental_runs_equal_full_refresh(copy: Settings) -> None:
     execute(copy, f"create schema {SCRATCH}")
     # 1. Only the days up to FIRST_LOAD_UNTIL are loaded: the later ones are held back.
     execute(
@@ -106,33 +182,24 @@ def test_incremental_run_equals_full_refresh(copy: Settings) -> None:
     execute(
         copy, "delete from raw.scada_measurements where measured_date > %s", (FIRST_LOAD_UNTIL,)
     )
-    dbt(copy, "run", "--full-refresh", "--select", "+fct_turbine_measurements")
+    dbt(copy, "run", "--full-refresh")
     first_days = execute(copy, f"select count(distinct measured_date) from {FACT}")[0][0]
     assert first_days == FIRST_LOAD_UNTIL.day
+    labels_before = execute(
+        copy,
+        f"select count(*) filter (where will_fail_gearbox_30d) from {ML} "
+        "where turbine_id = %s and hour_at < %s and hour_at >= %s",
+        (LATE_TURBINE, LATE_FAILED_AT, LATE_FAILED_AT - timedelta(days=30)),
+    )[0][0]
 
-    # 2. A later load brings the held days and reloads an older day with a changed value.
-    later_load = f"{time.time() + 3600:.6f}"
-    execute(
-        copy,
-        f"insert into raw.scada_measurements select * from {SCRATCH}.held",
-    )
-    execute(
-        copy,
-        "update raw.scada_measurements set _dlt_load_id = %s where measured_date > %s",
-        (later_load, FIRST_LOAD_UNTIL),
-    )
-    changed_row = execute(
-        copy,
-        "update raw.scada_measurements set _dlt_load_id = %s, "
-        "gearbox_oil_temp_avg = case when measured_at = ("
-        "  select min(measured_at) from raw.scada_measurements where measured_date = %s"
-        ") and turbine_id = 'MTC-T01' then 88.8 else gearbox_oil_temp_avg end "
-        "where measured_date = %s returning turbine_id, measured_at, gearbox_oil_temp_avg",
-        (later_load, RELOADED_DAY, RELOADED_DAY),
-    )
-    assert any(row[2] == 88.8 for row in changed_row)
-    dbt(copy, "run", "--select", "+fct_turbine_measurements")
-    execute(copy, f"create table {SCRATCH}.incremental as table {FACT}")
+    # 2. A later load, then an incremental run (twice: a run with nothing new changes
+    # nothing).
+    late_load(copy)
+    dbt(copy, "run")
+    dbt(copy, "run")
+    for table in INCREMENTAL:
+        execute(copy, f"create table {snapshot_name(table)} as table {table}")
+
     (reloaded_value,) = execute(
         copy,
         f"select gearbox_oil_temp_avg from {FACT} where turbine_id = 'MTC-T01' "
@@ -141,9 +208,26 @@ def test_incremental_run_equals_full_refresh(copy: Settings) -> None:
         (RELOADED_DAY,),
     )[0]
     assert reloaded_value == 88.8, "the incremental run missed the reloaded day"
+    (state,) = execute(
+        copy,
+        f"select operating_state from {FACT} where turbine_id = %s and measured_at = %s",
+        (LATE_TURBINE, LATE_FAILED_AT + timedelta(hours=1)),
+    )[0]
+    assert state == "down", "the incremental run missed the late intervention"
+    labels_after = execute(
+        copy,
+        f"select count(*) filter (where will_fail_gearbox_30d) from {ML} "
+        "where turbine_id = %s and hour_at < %s and hour_at >= %s",
+        (LATE_TURBINE, LATE_FAILED_AT, LATE_FAILED_AT - timedelta(days=30)),
+    )[0][0]
+    assert labels_after > labels_before, "the late failure labelled no earlier hour"
 
-    # 3. A full refresh over the same data gives the same rows.
-    dbt(copy, "run", "--full-refresh", "--select", "fct_turbine_measurements")
-    assert fact_differences(copy, f"{SCRATCH}.incremental") == (0, 0)
-    days = execute(copy, f"select count(distinct measured_date) from {FACT}")[0][0]
-    assert days == 31
+    # 3. A full refresh over the same data gives the same rows, in every incremental model.
+    dbt(copy, "run", "--full-refresh")
+    assert execute(copy, f"select count(distinct measured_date) from {FACT}")[0][0] == 31
+    different = {
+        table: found
+        for table in INCREMENTAL
+        if (found := differences(copy, table, snapshot_name(table))) != (0, 0)
+    }
+    assert not different, f"(missing, unexpected) rows of the incremental run: {different}"

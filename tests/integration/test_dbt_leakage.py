@@ -13,16 +13,12 @@ of the week before it must change (the test can fail), the rows before t - 7 day
 from __future__ import annotations
 
 import math
-import secrets
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from psycopg2 import sql
 
 from loaders import warehouse
 from loaders.settings import Settings
@@ -34,29 +30,8 @@ T = datetime(2025, 10, 22, 6, 0, tzinfo=UTC)
 HORIZONS = {"7d": timedelta(days=7), "30d": timedelta(days=30)}
 FEATURE_LOOKAHEAD = timedelta(hours=2)
 # Describes the data set, not a row: how far the loaded data reach (it moves with t).
-NOT_COMPARED = {"labels_observed_until"}
-
-
-def copy_database(settings: Settings, target: str) -> None:
-    """CREATE DATABASE ... TEMPLATE: a file-level copy of the session's database (needs no
-    other session connected to it, hence the retries)."""
-    admin = warehouse.connect(settings, "admin", "postgres")
-    admin.autocommit = True
-    statement = sql.SQL("create database {} template {} owner windfarm_owner").format(
-        sql.Identifier(target), sql.Identifier(settings.database)
-    )
-    try:
-        with admin.cursor() as cursor:
-            for attempt in range(10):
-                try:
-                    cursor.execute(statement)
-                    return
-                except Exception as error:  # noqa: BLE001 - retried, then reported
-                    if "being accessed by other users" not in str(error) or attempt == 9:
-                        raise
-                    time.sleep(1)
-    finally:
-        admin.close()
+# dlt_load_id is load metadata, not a feature.
+NOT_COMPARED = {"labels_observed_until", "dlt_load_id"}
 
 
 def execute(settings: Settings, statement: str, params: tuple = ()) -> list[tuple]:
@@ -106,17 +81,13 @@ def mart(settings: Settings) -> tuple[list[str], dict[tuple, dict[str, object]]]
 
 
 @pytest.fixture(scope="module")
-def before_and_after(demo, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple]:  # noqa: ANN001
-    """The mart of the demo month, and the mart rebuilt on a copy changed after T."""
+def before_and_after(demo, database_copy) -> Iterator[tuple]:  # noqa: ANN001
+    """The mart of the demo month, and the mart rebuilt from scratch on a copy changed
+    after T (a full refresh: days and events are deleted, which an incremental run does
+    not look for; tests/integration/test_dbt_incremental.py covers those runs)."""
     settings, _, _ = demo
-    copied = replace(
-        settings,
-        database=f"{settings.database}_leak_{secrets.token_hex(3)}",
-        dbt_target_dir=str(Path(tmp_path_factory.mktemp("dbt_leakage")) / "target"),
-    )
     before = mart(settings)
-    copy_database(settings, copied.database)
-    try:
+    with database_copy(settings, "leak") as copied:
         altered_until = T + timedelta(days=1)
         execute(
             copied,
@@ -134,12 +105,12 @@ def before_and_after(demo, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         execute(copied, "delete from raw.scada_alarms where started_at >= %s", (T,))
         execute(copied, "delete from raw.maintenance_log where started_at >= %s", (T,))
         execute(copied, "delete from raw.weather_hourly where observed_at >= %s", (T,))
-        completed = run_dbt(copied, "run", "--select", "+ml_turbine_hourly_features")
+        completed = run_dbt(
+            copied, "run", "--full-refresh", "--select", "+ml_turbine_hourly_features"
+        )
         assert completed.returncode == 0, "dbt run on the changed copy failed (output above)"
         after = mart(copied)
         yield before, after
-    finally:
-        warehouse.drop_database(copied)
 
 
 def test_nothing_at_or_before_t_minus_the_horizon_changes(before_and_after: tuple) -> None:

@@ -4,12 +4,35 @@
     kept marked (is_kept, the same deterministic choice: highest source_row_id, then
     source_table, then the values' fingerprint). The other versions are not lost: they
     are here, for a person to decide.
+    Incremental (delete+insert by measured_date) over the reprocess window. The table is
+    often empty, so the window's bookmark (the newest load processed) is read from
+    int_measurements_deduplicated, which runs after this model (it depends on it for
+    that reason).
 -#}
+{%- set first_date = reprocess_from_date(
+    this, bookmark='int_measurements_deduplicated'
+) %}
+{{
+    config(
+        materialized='incremental',
+        unique_key='measured_date',
+        incremental_strategy='delete+insert',
+        incremental_predicates=window_predicates(first_date),
+        indexes=[
+            {'columns': ['measured_date']},
+            {'columns': ['turbine_id', 'measured_at']},
+        ],
+        on_schema_change='append_new_columns',
+        post_hook=['analyze {{ this }}']
+    )
+}}
+
 with
 
 measurements as (
 
     select * from {{ ref('stg_scada__measurements') }}
+    where {{ in_write_window(first_date) }}
 
 ),
 

@@ -3,12 +3,35 @@
     collapsed: identical copies silently, conflicting ones (same period, different
     values) keep the row written last in the source (highest source_row_id) and are
     flagged has_conflicting_duplicates.
+    Incremental (delete+insert by measured_date): a run rewrites the reprocess window
+    (macro reprocess_from_date) from the staged rows of those days only.
 -#}
+{#- runs after int_measurement_conflicts_set_aside, whose window reads this model's
+    newest load id before this run moves it on -#}
+-- depends_on: {{ ref('int_measurement_conflicts_set_aside') }}
+{%- set first_date = reprocess_from_date(this) %}
+{{
+    config(
+        materialized='incremental',
+        unique_key='measured_date',
+        incremental_strategy='delete+insert',
+        incremental_predicates=window_predicates(first_date),
+        indexes=[
+            {'columns': ['turbine_id', 'measured_at'], 'unique': True},
+            {'columns': ['measured_date']},
+            {'columns': ['dlt_load_id']},
+        ],
+        on_schema_change='append_new_columns',
+        post_hook=['analyze {{ this }}']
+    )
+}}
+
 with
 
 measurements as (
 
     select * from {{ ref('stg_scada__measurements') }}
+    where {{ in_write_window(first_date) }}
 
 ),
 

@@ -2,16 +2,36 @@
     The complete 10-minute grid of each turbine over its loaded span: every period from
     00:00 UTC of the turbine's first loaded day to 23:50 UTC of its last (144 periods a
     day), with the measurement when there is one and is_gap when there is none.
+    Incremental (delete+insert by measured_date): a run rewrites the reprocess window; a
+    turbine that already has earlier days gets its grid from the window's first day.
 -#}
+{%- set first_date = reprocess_from_date(this) %}
+{{
+    config(
+        materialized='incremental',
+        unique_key='measured_date',
+        incremental_strategy='delete+insert',
+        incremental_predicates=window_predicates(first_date),
+        indexes=[
+            {'columns': ['turbine_id', 'measured_at'], 'unique': True},
+            {'columns': ['measured_date']},
+            {'columns': ['dlt_load_id']},
+        ],
+        on_schema_change='append_new_columns',
+        post_hook=['analyze {{ this }}']
+    )
+}}
+
 with
 
 measurements as (
 
     select * from {{ ref('int_measurements_deduplicated') }}
+    where {{ in_write_window(first_date) }}
 
 ),
 
-turbine_spans as (
+window_spans as (
 
     select
         turbine_id,
@@ -19,6 +39,28 @@ turbine_spans as (
         max(measured_date) as last_date
     from measurements
     group by turbine_id
+
+),
+
+turbine_spans as (
+
+    select
+        window_spans.turbine_id,
+        {%- if first_date is not none %}
+        case
+            when exists (
+                select 1 from {{ this }} as earlier
+                where
+                    earlier.turbine_id = window_spans.turbine_id
+                    and earlier.measured_at < '{{ first_date }}'::timestamp at time zone 'UTC'
+            ) then '{{ first_date }}'::date
+            else window_spans.first_date
+        end as first_date,
+        {%- else %}
+        window_spans.first_date,
+        {%- endif %}
+        window_spans.last_date
+    from window_spans
 
 ),
 

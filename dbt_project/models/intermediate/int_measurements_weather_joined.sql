@@ -8,13 +8,31 @@
     Each weather row is expanded to the hours it stands for, which turns the as-of join
     into an equality join on (site, hour); the explicit observed_at <= measured_at
     keeps the rule even for a value off the hourly grid.
+    Incremental (delete+insert by measured_date): a run rewrites the reprocess window,
+    widened to the oldest day of a newer weather load (macro reprocess_from_date).
 -#}
+{%- set first_date = reprocess_from_date(this, with_events=true) %}
+{{
+    config(
+        materialized='incremental',
+        unique_key='measured_date',
+        incremental_strategy='delete+insert',
+        incremental_predicates=window_predicates(first_date),
+        indexes=[
+            {'columns': ['turbine_id', 'measured_at'], 'unique': True},
+            {'columns': ['measured_date']},
+        ],
+        on_schema_change='append_new_columns',
+        post_hook=['analyze {{ this }}']
+    )
+}}
 
 with
 
 gridded as (
 
     select * from {{ ref('int_measurements_gridded') }}
+    where {{ in_write_window(first_date) }}
 
 ),
 
@@ -27,6 +45,8 @@ turbines as (
 weather as (
 
     select * from {{ ref('stg_weather__hourly') }}
+    -- a value stands for a few hours at most: one day before the window is enough
+    where {{ in_read_window(first_date, 'observed_date') }}
 
 ),
 
@@ -78,6 +98,7 @@ joined as (
         -- keys
         gridded.turbine_id,
         gridded.measured_at,
+        gridded.measured_date,
         turbines.site_code,
 
         -- the weather value used and its age
@@ -93,7 +114,10 @@ joined as (
         weather_hours.precipitation_mm,
         weather_hours.wind_speed_10m_ms,
         weather_hours.wind_direction_10m_deg,
-        weather_hours.wind_gusts_10m_ms
+        weather_hours.wind_gusts_10m_ms,
+
+        -- metadata: the SCADA load of the period (the reprocess window's bookmark)
+        gridded.dlt_load_id
 
     from gridded
     left join turbines

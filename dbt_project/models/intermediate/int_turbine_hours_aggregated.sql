@@ -4,7 +4,24 @@
     exact rolling statistics of the temperatures, energy, period counts per operating
     state and per QC flag type, and the weather as of the hour's start. Shared by
     core.fct_turbine_hourly and the ML mart.
+    Incremental (delete+insert by hour_date): a run rewrites the hours of the reprocess
+    window (macro reprocess_from_date, with the late alarms, interventions and weather).
 -#}
+{%- set first_date = reprocess_from_date(this, with_events=true) %}
+{{
+    config(
+        materialized='incremental',
+        unique_key='hour_date',
+        incremental_strategy='delete+insert',
+        incremental_predicates=window_predicates(first_date, "hour_date"),
+        indexes=[
+            {'columns': ['turbine_id', 'hour_at'], 'unique': True},
+            {'columns': ['hour_date']},
+        ],
+        on_schema_change='append_new_columns',
+        post_hook=['analyze {{ this }}']
+    )
+}}
 {%- set signals = measurement_signals() %}
 {%- set power = signal_named('active_power') %}
 {%- set wind = signal_named('wind_speed') %}
@@ -14,18 +31,21 @@ with
 flagged as (
 
     select * from {{ ref('int_measurements_flagged') }}
+    where {{ in_write_window(first_date) }}
 
 ),
 
 states as (
 
     select * from {{ ref('int_turbine_states_classified') }}
+    where {{ in_write_window(first_date) }}
 
 ),
 
 weather as (
 
     select * from {{ ref('int_measurements_weather_joined') }}
+    where {{ in_write_window(first_date) }}
 
 ),
 
@@ -115,7 +135,10 @@ aggregated as (
         count(*) filter (
             where has_conflicting_duplicates
         ) as conflicting_duplicate_period_count,
-        count(*) filter (where qc_flag_count > 0) as flagged_period_count
+        count(*) filter (where qc_flag_count > 0) as flagged_period_count,
+
+        -- metadata: the newest SCADA load of the hour (the reprocess window's bookmark)
+        max(dlt_load_id) as dlt_load_id
 
     from periods
     group by turbine_id, hour_at

@@ -11,9 +11,31 @@
                             "no failure" rather than "not known yet"
     A label looks only at failures starting after hour_at and no later than the horizon:
     changing anything after t changes no label at or before t - horizon.
+    Incremental (delete+insert by hour_date): a failure starting on day d changes the
+    labels of the hours up to the longest horizon before it, and a new day completes the
+    labels of the hours up to that horizon before it; so a run rewrites the reprocess
+    window (macro reprocess_from_date, with the late alarms and interventions) widened by
+    the longest horizon: bounded, whatever the history. labels_observed_until is capped
+    at hour_at + the longest horizon (no label looks further), so that older rows never
+    change.
 -#}
 {%- set horizons = failure_horizons_days() %}
 {%- set longest = horizons | max %}
+{%- set first_date = reprocess_from_date(this, with_events=true) %}
+{{
+    config(
+        materialized='incremental',
+        unique_key='hour_date',
+        incremental_strategy='delete+insert',
+        incremental_predicates=window_predicates(first_date, 'hour_date', longest),
+        indexes=[
+            {'columns': ['turbine_id', 'hour_at'], 'unique': True},
+            {'columns': ['hour_date']},
+        ],
+        on_schema_change='append_new_columns',
+        post_hook=['analyze {{ this }}']
+    )
+}}
 
 with
 
@@ -21,8 +43,11 @@ hours as (
 
     select
         turbine_id,
-        hour_at
+        hour_at,
+        hour_date,
+        dlt_load_id
     from {{ ref('int_turbine_hours_aggregated') }}
+    where {{ in_write_window(first_date, 'hour_date', longest) }}
 
 ),
 
@@ -65,6 +90,8 @@ labels as (
     select
         hours.turbine_id,
         hours.hour_at,
+        hours.hour_date,
+        hours.dlt_load_id,
         {%- for component in failure_components() %}
         {%- for horizon in horizons %}
         coalesce(
@@ -97,7 +124,7 @@ labels as (
         on
             hours.turbine_id = upcoming.turbine_id
             and hours.hour_at = upcoming.hour_at
-    group by hours.turbine_id, hours.hour_at
+    group by hours.turbine_id, hours.hour_at, hours.hour_date, hours.dlt_load_id
 
 ),
 
@@ -123,6 +150,7 @@ final as (
         -- keys
         labels.turbine_id,
         labels.hour_at,
+        labels.hour_date,
 
         -- labels
         {%- for component in failure_components() %}
@@ -142,7 +170,12 @@ final as (
         labels.hour_at + interval '{{ horizon }} days'
         <= observed.labels_observed_until as is_label_complete_{{ horizon }}d,
         {%- endfor %}
-        observed.labels_observed_until
+        least(
+            observed.labels_observed_until, labels.hour_at + interval '{{ longest }} days'
+        ) as labels_observed_until,
+
+        -- metadata: the newest SCADA load of the hour (the reprocess window's bookmark)
+        labels.dlt_load_id
 
     from labels
     inner join observed

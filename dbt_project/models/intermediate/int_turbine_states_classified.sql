@@ -15,7 +15,25 @@
       idle_low_wind    otherwise: standing by, below cut-in
     Icing and curtailment are judged only where the curve promises at least
     state_min_expected_power_kw.
+    Incremental (delete+insert by measured_date): a run rewrites the reprocess window,
+    widened to the oldest day of a newer alarm, maintenance or weather load (a late
+    intervention turns past periods to down; macro reprocess_from_date).
 -#}
+{%- set first_date = reprocess_from_date(this, with_events=true) %}
+{{
+    config(
+        materialized='incremental',
+        unique_key='measured_date',
+        incremental_strategy='delete+insert',
+        incremental_predicates=window_predicates(first_date),
+        indexes=[
+            {'columns': ['turbine_id', 'measured_at'], 'unique': True},
+            {'columns': ['measured_date']},
+        ],
+        on_schema_change='append_new_columns',
+        post_hook=['analyze {{ this }}']
+    )
+}}
 {%- set wind = signal_named('wind_speed') %}
 {%- set power = signal_named('active_power') %}
 {%- set ambient = signal_named('ambient_temp') %}
@@ -25,18 +43,21 @@ with
 flagged as (
 
     select * from {{ ref('int_measurements_flagged') }}
+    where {{ in_write_window(first_date) }}
 
 ),
 
 weather as (
 
     select * from {{ ref('int_measurements_weather_joined') }}
+    where {{ in_write_window(first_date) }}
 
 ),
 
 alarms as (
 
     select * from {{ ref('stg_scada__alarms') }}
+    where {{ in_write_window(first_date, "coalesce(ended_at, 'infinity')") }}
 
 ),
 
@@ -49,6 +70,7 @@ alarm_codes as (
 maintenance_events as (
 
     select * from {{ ref('stg_production__maintenance_events') }}
+    where {{ in_write_window(first_date, "coalesce(ended_at, 'infinity')") }}
 
 ),
 
@@ -124,6 +146,8 @@ assembled as (
     select
         flagged.turbine_id,
         flagged.measured_at,
+        flagged.measured_date,
+        flagged.dlt_load_id,
         flagged.is_gap,
         {{ signal_is_usable(wind, 'flagged') }} as is_wind_usable,
         {{ signal_is_usable(power, 'flagged') }} as is_power_usable,
@@ -160,6 +184,7 @@ classified as (
         -- keys
         turbine_id,
         measured_at,
+        measured_date,
 
         -- state
         case
@@ -189,7 +214,10 @@ classified as (
         case
             when expected_power_kw > 0 and is_power_usable
                 then {{ power.column }} / expected_power_kw
-        end as power_ratio
+        end as power_ratio,
+
+        -- metadata: the SCADA load of the period (the reprocess window's bookmark)
+        dlt_load_id
 
     from assembled
 

@@ -2,7 +2,26 @@
     Grain: one row per turbine per UTC hour of its 10-minute grid. Hourly aggregates of
     fct_turbine_measurements (int_turbine_hours_aggregated): coverage, signal means over
     usable values, energy, minutes per operating state and periods per QC flag type.
+    Incremental (delete+insert by hour_date) over the reprocess window, indexed on the
+    keys analysts filter by.
 -#}
+{%- set first_date = reprocess_from_date(this, with_events=true) %}
+{{
+    config(
+        materialized='incremental',
+        unique_key='hour_date',
+        incremental_strategy='delete+insert',
+        incremental_predicates=window_predicates(first_date, "hour_date"),
+        indexes=[
+            {'columns': ['turbine_id', 'hour_at'], 'unique': True},
+            {'columns': ['hour_date']},
+            {'columns': ['date_key']},
+            {'columns': ['turbine_key', 'hour_date']},
+        ],
+        on_schema_change='append_new_columns',
+        post_hook=['analyze {{ this }}']
+    )
+}}
 {%- set signals = measurement_signals() %}
 
 with
@@ -10,6 +29,7 @@ with
 hours as (
 
     select * from {{ ref('int_turbine_hours_aggregated') }}
+    where {{ in_write_window(first_date, 'hour_date') }}
 
 ),
 
@@ -54,7 +74,10 @@ final as (
         {%- endfor %}
         power_curve_outlier_period_count::integer as power_curve_outlier_period_count,
         conflicting_duplicate_period_count::integer as conflicting_duplicate_period_count,
-        flagged_period_count::integer as flagged_period_count
+        flagged_period_count::integer as flagged_period_count,
+
+        -- metadata
+        dlt_load_id
 
     from hours
 

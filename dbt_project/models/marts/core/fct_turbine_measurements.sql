@@ -1,15 +1,27 @@
 {#-
     One row per turbine per 10-minute period over each turbine's loaded span, gaps
-    included (is_gap), with the QC flags and the operating state. Incremental: a run rebuilds the days from
-    var('reprocess_days') before the newest loaded day, plus any older day that a newer
-    dlt load rewrote (a reloaded day), replacing their rows (delete+insert).
+    included (is_gap), with the QC flags and the operating state. Incremental
+    (delete+insert by measured_date): a run rewrites the reprocess window (macro
+    reprocess_from_date): the days from var('reprocess_days') before the newest loaded
+    day, plus any older day that a newer dlt load rewrote (a reloaded day) or that a late
+    alarm, intervention or weather value covers. Indexed on the keys analysts filter by
+    (the primary key of the contract gives (turbine_id, measured_at)).
 -#}
+{%- set first_date = reprocess_from_date(this, with_events=true) %}
 {{
     config(
         materialized='incremental',
-        unique_key=['turbine_id', 'measured_at'],
+        unique_key='measured_date',
         incremental_strategy='delete+insert',
-        on_schema_change='append_new_columns'
+        incremental_predicates=window_predicates(first_date),
+        indexes=[
+            {'columns': ['measured_date']},
+            {'columns': ['date_key']},
+            {'columns': ['turbine_key', 'measured_date']},
+            {'columns': ['dlt_load_id']},
+        ],
+        on_schema_change='append_new_columns',
+        post_hook=['analyze {{ this }}']
     )
 }}
 
@@ -18,48 +30,17 @@ with
 flagged as (
 
     select * from {{ ref('int_measurements_flagged') }}
+    where {{ in_write_window(first_date) }}
 
 ),
 
 states as (
 
     select * from {{ ref('int_turbine_states_classified') }}
+    where {{ in_write_window(first_date) }}
 
 ),
 
-{% if is_incremental() %}
-reprocessed_dates as (
-
-    select measured_date
-    from flagged
-    where
-        measured_date >= (
-            select max(newest.measured_date) - {{ var('reprocess_days', 3) }}
-            from flagged as newest
-        )
-        or dlt_load_id::numeric > (
-            select coalesce(max(loaded.dlt_load_id::numeric), 0)
-            from {{ this }} as loaded
-        )
-    group by measured_date
-
-),
-
-measurements as (
-
-    select
-        flagged.*,
-        states.operating_state
-    from flagged
-    inner join reprocessed_dates
-        on flagged.measured_date = reprocessed_dates.measured_date
-    inner join states
-        on
-            flagged.turbine_id = states.turbine_id
-            and flagged.measured_at = states.measured_at
-
-),
-{% else %}
 measurements as (
 
     select
@@ -72,7 +53,6 @@ measurements as (
             and flagged.measured_at = states.measured_at
 
 ),
-{% endif %}
 
 final as (
 

@@ -19,7 +19,30 @@
       weather        as of the hour's start (never a later value)
       QC, states     shares of the hour's 6 periods
       labels         int_turbine_hours_labelled
+    Incremental (delete+insert by date_key): a run rewrites the hours whose labels may
+    have changed, i.e. the reprocess window (macro reprocess_from_date, with the late
+    alarms and interventions) widened by the longest label horizon, and reads the hourly
+    aggregates var('ml_residual_fit_days') + 2 days further back for the backward
+    features: a bounded window, so the daily cost does not grow with the history.
 -#}
+{%- set longest = failure_horizons_days() | max %}
+{%- set first_date = reprocess_from_date(this, with_events=true) %}
+{{
+    config(
+        materialized='incremental',
+        unique_key='date_key',
+        incremental_strategy='delete+insert',
+        incremental_predicates=[
+            'DBT_INTERNAL_DEST.date_key >= ' ~ window_date_key(first_date, longest)
+        ],
+        indexes=[
+            {'columns': ['turbine_id', 'hour_at'], 'unique': True},
+            {'columns': ['date_key']},
+        ],
+        on_schema_change='append_new_columns',
+        post_hook=['analyze {{ this }}']
+    )
+}}
 {%- set temperatures = temperature_signals() %}
 {%- set residual_references = {
     'gearbox_oil_temp': 'ambient_temp',
@@ -35,12 +58,14 @@ with
 hours as (
 
     select * from {{ ref('int_turbine_hours_aggregated') }}
+    where {{ in_write_window(first_date, 'hour_date', longest ~ ' + ' ~ fit_days ~ ' + 2') }}
 
 ),
 
 labels as (
 
     select * from {{ ref('int_turbine_hours_labelled') }}
+    where {{ in_write_window(first_date, 'hour_date', longest) }}
 
 ),
 
@@ -262,7 +287,10 @@ final as (
         {%- for horizon in failure_horizons_days() %}
         labels.is_label_complete_{{ horizon }}d,
         {%- endfor %}
-        labels.labels_observed_until
+        labels.labels_observed_until,
+
+        -- metadata: the newest SCADA load of the hour (the reprocess window's bookmark)
+        labels.dlt_load_id
 
     from residual_rolling
     inner join labels

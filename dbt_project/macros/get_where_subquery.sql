@@ -1,0 +1,59 @@
+{#-
+    The relation a generic test reads (overrides dbt's get_where_subquery). A test's own
+    `where` config wins; otherwise the tests of the big incremental tables check, on a
+    daily run, only the days the run can have changed: from env var
+    WINDFARM_TEST_WINDOW_FROM (a literal date; loaders/transform.py sets it to the
+    reprocess window's first day minus two; default 1900-01-01: everything). The hourly
+    ML tables rewrite the longest label horizon more (int_turbine_hours_labelled), so
+    their tests start that much earlier. `--vars '{full_tests: true}'` checks everything
+    (weekly, and after a backfill or a full refresh). One place instead of a `where` on
+    every test: a generic test's `where` cannot call a project macro, and an environment
+    variable, unlike a --vars value that changes daily, keeps dbt's partial parsing.
+-#}
+{% macro get_where_subquery(relation) -%}
+{%- set where = config.get('where', '') -%}
+{%- if not where -%}
+{%- set where = recent_test_window_of(relation.identifier) -%}
+{%- endif -%}
+{%- if where -%}
+{%- set filtered -%}
+            (select * from {{ relation }} where {{ where }}) dbt_subquery
+{%- endset -%}
+{{ return(filtered) }}
+{%- else -%}
+{{ return(relation) }}
+{%- endif -%}
+{%- endmacro %}
+
+{#- The recent-days condition on a big table's tests, or '' (everything). -#}
+{% macro recent_test_window_of(identifier) -%}
+{%- if var('full_tests', false) -%}
+{{ return('') }}
+{%- endif -%}
+{%- set by_measured_date = [
+        'stg_scada__measurements',
+        'int_measurement_conflicts_set_aside',
+        'int_measurements_deduplicated',
+        'int_measurements_gridded',
+        'int_measurements_flagged',
+        'int_measurements_weather_joined',
+        'int_turbine_states_classified',
+        'fct_turbine_measurements',
+    ] -%}
+{%- set by_hour_date = ['int_turbine_hours_aggregated', 'fct_turbine_hourly'] -%}
+{%- set window_from = env_var('WINDFARM_TEST_WINDOW_FROM', '1900-01-01') -%}
+{%- set longest = failure_horizons_days() | max -%}
+{%- if identifier in by_measured_date -%}
+{{ return("measured_date >= '" ~ window_from ~ "'::date") }}
+{%- elif identifier in by_hour_date -%}
+{{ return("hour_date >= '" ~ window_from ~ "'::date") }}
+{%- elif identifier == 'int_turbine_hours_labelled' -%}
+{{ return("hour_date >= '" ~ window_from ~ "'::date - " ~ longest) }}
+{%- elif identifier == 'ml_turbine_hourly_features' -%}
+{{ return(
+            "date_key >= to_char('" ~ window_from ~ "'::date - " ~ longest
+            ~ ", 'YYYYMMDD')::integer"
+        ) }}
+{%- endif -%}
+{{ return('') }}
+{%- endmacro %}

@@ -1,0 +1,127 @@
+{#-
+    The window an incremental run rebuilds, so that a day's run costs the same after a
+    month or after years of history (docs/architecture.md, "Incremental models").
+
+    reprocess_from_date(relation, with_events) is the first day an incremental run of
+    `relation` rewrites: the day before the earliest of
+      - the newest loaded SCADA day minus var('reprocess_days');
+      - the oldest SCADA day of any dlt load newer than the newest load `relation` holds
+        (a late, reloaded or backfilled day);
+      - with_events=true (models that use alarms, maintenance or weather): the oldest day
+        an alarm, a maintenance intervention or a weather hour of such a newer load
+        starts on (a late alarm or intervention changes the operating state of the
+        periods it covers).
+    The day before is rewritten too: a frozen-value run or a spike can cross midnight.
+    The SCADA look-ups use the loader's indexes on raw.scada_measurements (measured_date)
+    and (_dlt_load_id), so they cost the same whatever the history. Returns none on a
+    full build (everything is rebuilt). `relation` must have a dlt_load_id column.
+
+    `bookmark` (default: `relation` itself) names a table of the same schema whose newest
+    dlt_load_id says what has been processed: a model that may hold no rows at all (the
+    conflicts set aside) takes the bookmark of a model that runs after it and always has
+    rows (a name, not a ref(): a ref would make the two models depend on each other).
+-#}
+{% macro reprocess_from_date(relation, with_events=false, bookmark=none) -%}
+{#- a unit test has no relation (and builds the model in full) -#}
+{%- if not execute or relation is none or not is_incremental() -%}
+{{ return(none) }}
+{%- endif -%}
+{%- if bookmark is not none -%}
+{%- set found = adapter.get_relation(
+    database=relation.database, schema=relation.schema, identifier=bookmark
+) -%}
+{%- if found is none -%}
+{{ return(none) }}
+{%- endif -%}
+{%- set relation = found -%}
+{%- endif -%}
+{%- set scada = source('scada', 'scada_measurements') -%}
+{#- two queries, so that the second compares with a literal: PostgreSQL estimates
+    `> (select ...)` at a third of the table and would scan all of raw -#}
+{%- set seen_query -%}
+select coalesce(max(dlt_load_id), '0') from {{ relation }}
+{%- endset -%}
+{%- set seen = run_query(seen_query).columns[0].values()[0] -%}
+{%- set candidates = [
+    '(select max(measured_date) from ' ~ scada ~ ') - ' ~ var('reprocess_days', 3),
+    '(select min(measured_date) from ' ~ scada ~ " where _dlt_load_id > '" ~ seen ~ "')",
+] -%}
+{%- if with_events -%}
+{%- for source_name, table_name, column in [
+    ('scada', 'scada_alarms', 'started_at'),
+    ('production', 'maintenance_log', 'started_at'),
+    ('weather', 'weather_hourly', 'observed_at'),
+] -%}
+{%- set event_source = source(source_name, table_name) -%}
+{%- set event_table = adapter.get_relation(
+    database=event_source.database,
+    schema=event_source.schema,
+    identifier=event_source.identifier
+) -%}
+{%- if event_table is not none -%}
+{%- do candidates.append(
+    "(select min((" ~ column ~ " at time zone 'UTC')::date) from "
+    ~ event_table ~ " where _dlt_load_id > '" ~ seen ~ "')"
+) -%}
+{%- endif -%}
+{%- endfor -%}
+{%- endif -%}
+{%- set query -%}
+select least({{ candidates | join(', ') }}) - 1
+{%- endset -%}
+{{ return(run_query(query).columns[0].values()[0]) }}
+{%- endmacro %}
+
+{#- The rows of the window a model writes, as a where-clause condition on a date column
+    (`days_before`: a window widened that many days before the reprocess window). -#}
+{% macro in_write_window(first_date, column='measured_date', days_before=0) -%}
+{%- if first_date is none -%}
+        true
+{%- else -%}
+{{ column }} >= '{{ first_date }}'::date - ({{ days_before }})
+{%- endif -%}
+{%- endmacro %}
+
+{#- The first date_key (YYYYMMDD) of a window, for the marts keyed by date_key. -#}
+{% macro window_date_key(first_date, days_before=0) -%}
+{%- if first_date is none -%}
+{{ return(0) }}
+{%- endif -%}
+{%- set day = modules.datetime.date.fromisoformat(first_date | string) -%}
+{{ return((day - modules.datetime.timedelta(days=days_before)).strftime('%Y%m%d') | int) }}
+{%- endmacro %}
+
+{#- The rows a model reads: the write window and `context_days` days before it. -#}
+{% macro in_read_window(first_date, column='measured_date', context_days=1) -%}
+{%- if first_date is none -%}
+        true
+{%- else -%}
+{{ column }} >= '{{ first_date }}'::date - {{ context_days }}
+{%- endif -%}
+{%- endmacro %}
+
+{#- The delete of delete+insert restricted to the window, so that it is an index range
+    on measured_date and not a hash join over the whole table. -#}
+{% macro window_predicates(first_date, column='measured_date', days_before=0) -%}
+{{ return([
+        "DBT_INTERNAL_DEST." ~ column ~ " >= '" ~ (first_date or '1900-01-01')
+        ~ "'::date - " ~ days_before
+    ]) }}
+{%- endmacro %}
+
+{#-
+    Tests of the big tables check, on a daily run, the days it can have changed: from
+    env var WINDFARM_TEST_WINDOW_FROM, which loaders/transform.py sets to the reprocess
+    window's first day minus two (default: everything; `--vars '{full_tests: true}'`
+    also checks everything: weekly, and after a backfill). A literal date, not a
+    subquery: PostgreSQL estimates `>= (select ...)` at a third of the table and scans it
+    all. The singular tests call this; the generic ones get the same condition from
+    get_where_subquery (macros/get_where_subquery.sql).
+-#}
+{% macro recent_test_window(column='measured_date') -%}
+{%- if var('full_tests', false) -%}
+true
+{%- else -%}
+{{ column }} >= '{{ env_var("WINDFARM_TEST_WINDOW_FROM", "1900-01-01") }}'::date
+{%- endif -%}
+{%- endmacro %}

@@ -194,6 +194,8 @@ class Bench:
             for key, runs in samples.items():
                 measured[key] = min(runs, key=lambda run: run["seconds"])
                 measured[key]["samples_seconds"] = [round(run["seconds"], 2) for run in runs]
+            if self.args.loader_only:
+                return measured
             measured["dbt_full"] = self.step(settings, "dbt-full", "dbt")
             new_day = (last + timedelta(days=1)).isoformat()
             measured["load_one_day"] = self.step(
@@ -333,6 +335,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=int,
         default=1,
         help="measure COPY and the backfill this many times, alternating; keep the fastest",
+    )
+    parser.add_argument(
+        "--loader-only",
+        action="store_true",
+        help="measure COPY and the backfill only (the loader's ratio), not dbt or the daily run",
     )
     parser.add_argument(
         "--keep-databases",

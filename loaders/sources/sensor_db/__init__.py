@@ -18,16 +18,20 @@ not have is not loaded, said in one line and in the run's audit row.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dlt
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from loaders.pseudonymise import Pseudonymiser
+from loaders.sources.sensor_db import arrow_reader
 from loaders.sources.sensor_db.frames import (
     SensorDbStats,
     narrow_chunk,
@@ -72,9 +76,16 @@ ALARM_COLUMN_HINTS = {
 
 
 def _reloaded(
-    data: object, table: str, key: tuple[str, ...], columns: dict | None = None
+    data: object,
+    table: str,
+    key: tuple[str, ...],
+    columns: dict | None = None,
+    append: bool = False,
 ) -> object:
-    """Rows for a table reloaded by (day, source table): delete-insert on that key.
+    """Rows for a table reloaded by (day, source table): delete-insert on that key, or a
+    plain append when the caller knows the warehouse holds none of the window's days (a
+    backfill: a merge would copy every row through raw_staging and scan raw to delete
+    nothing).
 
     The keys are hints of this table only, not of the resource: the rejected rows that
     the same resource yields have no day and must not inherit them."""
@@ -82,7 +93,7 @@ def _reloaded(
         data,
         dlt.mark.make_hints(
             table_name=table,
-            write_disposition=DELETE_INSERT,
+            write_disposition="append" if append else DELETE_INSERT,
             merge_key=list(key),
             columns=columns,
         ),
@@ -101,13 +112,37 @@ def _rejected(data: pa.Table, table: str) -> object:
     )
 
 
-def _arrow(frame: pd.DataFrame, required: tuple[str, ...]) -> pa.Table:
-    """The frame as Arrow, the reload keys declared not null as dlt's hints have them."""
-    table = pa.Table.from_pandas(frame, preserve_index=False)
+class RowIds:
+    """dlt's row id (`_dlt_id`) for the Arrow tables of one extraction, made here: unique
+    (a random prefix per extraction, then a counter) and vectorised. dlt would make one
+    random string per row in Python and rewrite every extracted file to add them, which
+    measured about a tenth of the loader's time (docs/performance.md); the sensor pipeline
+    turns that off (pipeline.SENSOR_NORMALIZE_ENV)."""
+
+    def __init__(self) -> None:
+        self.prefix = pa.scalar(secrets.token_urlsafe(9) + "-")
+        self.issued = 0
+
+    def add(self, table: pa.Table) -> pa.Table:
+        numbers = pa.array(np.arange(self.issued, self.issued + table.num_rows)).cast(pa.string())
+        self.issued += table.num_rows
+        ids = pc.binary_join_element_wise(self.prefix, numbers, "")
+        return table.append_column(pa.field("_dlt_id", pa.string(), nullable=False), ids)
+
+
+def _required(table: pa.Table) -> pa.Table:
+    """The table with the reload keys declared not null, as dlt's hints have them."""
     schema = pa.schema(
-        [field.with_nullable(False) if field.name in required else field for field in table.schema]
+        [
+            field.with_nullable(False) if field.name in MEASUREMENT_RELOAD_KEY else field
+            for field in table.schema
+        ]
     )
     return table.cast(schema)
+
+
+def _arrow(frame: pd.DataFrame) -> pa.Table:
+    return _required(pa.Table.from_pandas(frame, preserve_index=False))
 
 
 def source_engine(url: str) -> sa.Engine:
@@ -148,21 +183,21 @@ def _measurement_table(engine: sa.Engine, name: str, mapping: HistorianMapping) 
     missing = [column for column in mapping.source_columns if column not in table.c]
     if missing:
         raise ValueError(
-            f"sensor table {name!r} has no column(s) {', '.join(missing)} "
-            "named in the mapping file"
+            f"sensor table {name!r} has no column(s) {', '.join(missing)} named in the mapping file"
         )
     return table
 
 
-def _measurement_frames(
+def _measurement_items(
     engine: sa.Engine,
     table_name: str,
     mapping: HistorianMapping,
     start: datetime,
     end: datetime,
     stats: SensorDbStats,
-) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
-    """Yield (clean, rejected) frames, chunk by chunk, with canonical names and units."""
+) -> Iterator[tuple[pa.Table, pd.DataFrame]]:
+    """Yield (clean, rejected) batch by batch, with canonical names and units: through
+    Arrow where the fast path applies (arrow_reader), else through pandas."""
     table = _measurement_table(engine, table_name, mapping)
     stats.layout = mapping.layout
     if mapping.layout != NARROW:
@@ -174,6 +209,46 @@ def _measurement_frames(
             )
     ts_column = table.c[mapping.timestamp_column]
     low, high = _window_bounds(ts_column, start, end)
+    # a null timestamp is read (and rejected), not silently skipped
+    in_window = sa.or_(sa.and_(ts_column >= low, ts_column < high), ts_column.is_(None))
+    window = (pd.Timestamp(start, tz="UTC"), pd.Timestamp(end, tz="UTC"))
+    batches = arrow_reader.read_batches(engine, table, mapping, in_window, table_name)
+    if batches is None:
+        yield from _pandas_items(engine, table, mapping, in_window, window, stats)
+        return
+    stats.reader = "arrow"
+    last_row_id = None
+    try:
+        for batch in batches:
+            clean = arrow_reader.clean_batch(batch, mapping, table_name, (start, end))
+            if clean is None:
+                frames = wide_chunk(batch.to_pandas(), mapping, table_name, window, stats)
+                yield _arrow(frames[0]), frames[1]
+            else:
+                stats.rows_read += clean.num_rows
+                stats.rows_loaded += clean.num_rows
+                yield _required(clean), pd.DataFrame()
+            if mapping.row_id_column and batch.num_rows:
+                last_row_id = batch.column(mapping.row_id_column)[-1].as_py()
+    except arrow_reader.ReadingStopped as error:
+        # the rows handed on so far are right; the rest of the window, in the same order
+        # (by row id), is read by the pandas path
+        print(f"[sensor_db] {table_name}: the rest of the window through pandas (slower): {error}")
+        row_id = table.c[mapping.row_id_column]
+        rest = in_window if last_row_id is None else sa.and_(in_window, row_id > last_row_id)
+        yield from _pandas_items(engine, table, mapping, rest, window, stats)
+
+
+def _pandas_items(
+    engine: sa.Engine,
+    table: sa.Table,
+    mapping: HistorianMapping,
+    in_window: sa.ColumnElement,
+    window: tuple[pd.Timestamp, pd.Timestamp],
+    stats: SensorDbStats,
+) -> Iterator[tuple[pa.Table, pd.DataFrame]]:
+    """The window read in chunks through pandas: any SQLAlchemy database, narrow layouts."""
+    ts_column = table.c[mapping.timestamp_column]
     if mapping.layout == NARROW:
         order = [ts_column, table.c[mapping.turbine_column]]
         order += [table.c[mapping.row_id_column]] if mapping.row_id_column else []
@@ -183,21 +258,20 @@ def _measurement_frames(
         read_chunk = wide_chunk
     query = (
         sa.select(*[table.c[name] for name in mapping.source_columns])
-        # a null timestamp is read (and rejected), not silently skipped
-        .where(sa.or_(sa.and_(ts_column >= low, ts_column < high), ts_column.is_(None)))
+        .where(in_window)
         .order_by(*order)
     )
-    window = (pd.Timestamp(start, tz="UTC"), pd.Timestamp(end, tz="UTC"))
     with engine.connect() as connection:
         connection = connection.execution_options(stream_results=True, max_row_buffer=CHUNK_ROWS)
         chunks = pd.read_sql(query, connection, chunksize=CHUNK_ROWS)
         if mapping.layout == NARROW:
             chunks = regroup_by_timestamp(chunks, mapping.timestamp_column)
         for chunk in chunks:
-            yield read_chunk(chunk, mapping, table_name, window, stats)
+            clean, rejected = read_chunk(chunk, mapping, table.name, window, stats)
+            yield _arrow(clean), rejected
     if stats.unmapped_tags:
         listed = ", ".join(f"{tag} ({n:,})" for tag, n in sorted(stats.unmapped_tags.items()))
-        print(f"[sensor_db] {table_name}: tags not in the mapping, not loaded: {listed}")
+        print(f"[sensor_db] {table.name}: tags not in the mapping, not loaded: {listed}")
 
 
 def _alarm_reasons(
@@ -245,12 +319,17 @@ def sensor_db_source(
     stats: SensorDbStats,
     turbine_table: str = TURBINE_TABLE,
     alarm_table: str = ALARM_TABLE,
+    window_is_new: bool = False,
 ) -> list:
-    """The registry, the measurements of [start, end) and the alarms started in it."""
+    """The registry, the measurements of [start, end) and the alarms started in it.
+
+    `window_is_new`: raw.scada_measurements holds no row of the window's days from this
+    table, so the measurements are appended rather than merged (the pipeline checks)."""
     engine = source_engine(url)
     mapping = load_mapping(Path(mapping_file))
     registry = _optional_table(engine, turbine_table, "turbine registry", stats)
     alarms = _optional_table(engine, alarm_table, "alarms", stats)
+    row_ids = RowIds()  # the Arrow tables' _dlt_id (dlt adds it to the alarms' dicts)
 
     @dlt.resource(name="scada_turbines", write_disposition="replace")
     def scada_turbines() -> Iterator[pa.Table]:
@@ -259,11 +338,11 @@ def sensor_db_source(
         if "commissioned_on" in frame:
             frame["commissioned_on"] = pd.to_datetime(frame["commissioned_on"]).dt.date
         frame["_source_table"] = turbine_table
-        yield pa.Table.from_pandas(frame, preserve_index=False)
+        yield row_ids.add(pa.Table.from_pandas(frame, preserve_index=False))
 
     @dlt.resource(name="scada_measurements", write_disposition=DELETE_INSERT)
     def scada_measurements() -> Iterator[object]:
-        for clean, rejected in _measurement_frames(
+        for clean, rejected in _measurement_items(
             engine, measurements_table, mapping, start, end, stats
         ):
             print(
@@ -272,13 +351,14 @@ def sensor_db_source(
             )
             if len(clean):
                 yield _reloaded(
-                    _arrow(clean, MEASUREMENT_RELOAD_KEY),
+                    row_ids.add(clean),
                     "scada_measurements",
                     MEASUREMENT_RELOAD_KEY,
+                    append=window_is_new,
                 )
             if len(rejected):
                 yield _rejected(
-                    pa.Table.from_pandas(rejected, preserve_index=False),
+                    row_ids.add(pa.Table.from_pandas(rejected, preserve_index=False)),
                     "scada_measurements__rejected",
                 )
 
@@ -335,7 +415,7 @@ def sensor_db_source(
             ]
             rejected_table = rejected_rows(shown, reasons[rejected], alarm_table)
             yield _rejected(
-                pa.Table.from_pandas(rejected_table, preserve_index=False),
+                row_ids.add(pa.Table.from_pandas(rejected_table, preserve_index=False)),
                 "scada_alarms__rejected",
             )
 

@@ -42,6 +42,7 @@ class SensorDbStats:
     """
 
     layout: str = "wide"
+    reader: str = "pandas"  # "arrow" when the fast path (arrow_reader) read the window
     rows_read: int = 0
     rows_loaded: int = 0
     rows_rejected: int = 0
@@ -102,9 +103,7 @@ def to_utc(values: pd.Series, zone: str, series_keys: pd.DataFrame) -> pd.Series
 
 def to_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """(float values, mask of values that are present but not numbers)."""
-    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(
-        values.dtype
-    ):
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
         return values.astype("float64"), pd.Series(False, index=values.index)
     numbers = pd.to_numeric(values, errors="coerce").astype("float64")
     text = values.astype("string").str.strip().str.lower()

@@ -31,15 +31,19 @@
 {{ return('') }}
 {%- endif -%}
 {%- set by_measured_date = [
-        'stg_scada__measurements',
-        'int_measurement_conflicts_set_aside',
-        'int_measurements_deduplicated',
-        'int_measurements_gridded',
-        'int_measurements_flagged',
-        'int_measurements_weather_joined',
-        'int_turbine_states_classified',
-        'fct_turbine_measurements',
-    ] -%}
+    'stg_scada__measurements',
+    'int_measurement_conflicts_set_aside',
+    'int_measurements_deduplicated',
+    'int_measurements_gridded',
+    'int_measurements_flagged',
+    'int_measurements_weather_joined',
+    'int_turbine_states_classified',
+    'fct_turbine_measurements',
+    'int_signal_days_counted',
+    'int_qc_flag_days_counted',
+    'int_wind_speed_days_binned',
+    'int_measurement_rows_days_counted',
+] -%}
 {%- set by_hour_date = ['int_turbine_hours_aggregated', 'fct_turbine_hourly'] -%}
 {%- set window_from = env_var('WINDFARM_TEST_WINDOW_FROM', '1900-01-01') -%}
 {%- set longest = failure_horizons_days() | max -%}
@@ -47,13 +51,14 @@
 {{ return("measured_date >= '" ~ window_from ~ "'::date") }}
 {%- elif identifier in by_hour_date -%}
 {{ return("hour_date >= '" ~ window_from ~ "'::date") }}
+{%- elif identifier == 'int_turbine_local_days_measured' -%}
+{{ return("local_date >= '" ~ window_from ~ "'::date") }}
 {%- elif identifier == 'int_turbine_hours_labelled' -%}
 {{ return("hour_date >= '" ~ window_from ~ "'::date - " ~ longest) }}
 {%- elif identifier == 'ml_turbine_hourly_features' -%}
 {{ return(
-            "date_key >= to_char('" ~ window_from ~ "'::date - " ~ longest
-            ~ ", 'YYYYMMDD')::integer"
-        ) }}
+    "date_key >= to_char('" ~ window_from ~ "'::date - " ~ longest ~ ", 'YYYYMMDD')::integer"
+) }}
 {%- endif -%}
 {{ return('') }}
 {%- endmacro %}

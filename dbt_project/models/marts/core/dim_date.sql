@@ -7,20 +7,28 @@
 
 with
 
-data_dates as (
+-- min and max per source, each an index look-up on raw (the union of every row's date
+-- would be a scan of the whole history on every run)
+data_spans as (
 
-    select measured_date as data_date from {{ ref('stg_scada__measurements') }}
+    select
+        min(measured_date) as first_date,
+        max(measured_date) as last_date
+    from {{ ref('stg_scada__measurements') }}
     union all
-    select observed_date from {{ ref('stg_weather__hourly') }}
+    select
+        min(observed_date) as first_date,
+        max(observed_date) as last_date
+    from {{ ref('stg_weather__hourly') }}
 
 ),
 
 span as (
 
     select
-        coalesce(min(data_date), current_date) - {{ margin_days }} as first_date,
-        coalesce(max(data_date), current_date) + {{ margin_days }} as last_date
-    from data_dates
+        coalesce(min(first_date), current_date) - {{ margin_days }} as first_date,
+        coalesce(max(last_date), current_date) + {{ margin_days }} as last_date
+    from data_spans
 
 ),
 

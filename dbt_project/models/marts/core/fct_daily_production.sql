@@ -3,19 +3,14 @@
     production department exports it). The meter's energy, availability and hours from
     the CSV exports, beside the energy the SCADA 10-minute means add up to over the same
     local day and the share of that day's periods the SCADA measured: a check of one
-    source against the other.
+    source against the other. The SCADA side comes from int_turbine_local_days_measured,
+    kept incrementally; this table joins two small tables.
 -#}
 with
 
 production as (
 
     select * from {{ ref('stg_production__daily_production') }}
-
-),
-
-flagged as (
-
-    select * from {{ ref('int_measurements_flagged') }}
 
 ),
 
@@ -42,35 +37,10 @@ turbine_time_zones as (
 
 ),
 
--- The SCADA periods on the site's local calendar; a power value counts unless it is out
--- of range or a spike (a frozen power value is still energy produced).
-scada_periods as (
-
-    select
-        flagged.turbine_id,
-        (flagged.measured_at at time zone turbine_time_zones.time_zone)::date as local_date,
-        flagged.is_gap,
-        case
-            when
-                not flagged.is_out_of_range_active_power
-                and not flagged.is_spike_active_power
-                then flagged.active_power_avg
-        end as counted_power_kw
-    from flagged
-    inner join turbine_time_zones
-        on flagged.turbine_id = turbine_time_zones.turbine_id
-
-),
-
+-- The SCADA over each local day, kept incrementally (int_turbine_local_days_measured).
 scada_local_days as (
 
-    select
-        turbine_id,
-        local_date,
-        count(*) filter (where not is_gap) as measured_period_count,
-        sum(counted_power_kw) / 6.0 as scada_energy_kwh
-    from scada_periods
-    group by turbine_id, local_date
+    select * from {{ ref('int_turbine_local_days_measured') }}
 
 ),
 

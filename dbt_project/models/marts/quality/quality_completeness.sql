@@ -1,13 +1,14 @@
 {#-
     Completeness of each critical signal per turbine over the turbine's loaded span
     (the 10-minute grid): expected periods, periods present, values present, values
-    flagged by QC, as counts and percentages of the expected periods.
+    flagged by QC, as counts and percentages of the expected periods. Sums the daily
+    counts of int_signal_days_counted (kept incrementally) instead of the grid.
 -#}
 with
 
-flagged as (
+signal_days as (
 
-    select * from {{ ref('int_measurements_flagged') }}
+    select * from {{ ref('int_signal_days_counted') }}
 
 ),
 
@@ -37,44 +38,19 @@ frozen_checked as (
 
 ),
 
-signal_values as (
-
-    select
-        flagged.turbine_id,
-        flagged.measured_at,
-        flagged.is_gap,
-        signals.signal,
-        signals.signal_value,
-        signals.is_flagged
-    from flagged
-    cross join lateral (
-        values
-        {%- for signal in critical_signals() %}
-        (
-            '{{ signal.signal }}',
-            flagged.{{ signal.column }},
-            {%- for flag_type in qc_signal_flag_types() %}
-            {{ 'or ' if not loop.first }}flagged.is_{{ flag_type }}_{{ signal.signal }}
-            {%- endfor %}
-        ){{ ',' if not loop.last }}
-        {%- endfor %}
-    ) as signals (signal, signal_value, is_flagged)
-
-),
-
 counted as (
 
     select
         turbine_id,
         signal,
-        count(*) as expected_periods,
-        count(*) filter (where not is_gap) as present_periods,
-        count(signal_value) as non_null_count,
-        count(*) filter (where is_flagged) as flagged_count,
-        count(*) filter (where signal_value is not null and not is_flagged) as valid_count,
-        min(measured_at) as first_period_at,
-        max(measured_at) as last_period_at
-    from signal_values
+        sum(expected_periods)::bigint as expected_periods,
+        sum(present_periods)::bigint as present_periods,
+        sum(non_null_count)::bigint as non_null_count,
+        sum(flagged_count)::bigint as flagged_count,
+        sum(valid_count)::bigint as valid_count,
+        min(first_period_at) as first_period_at,
+        max(last_period_at) as last_period_at
+    from signal_days
     group by turbine_id, signal
 
 ),

@@ -3,40 +3,14 @@
     (its 10-minute grid), for the quality page: gaps, conflicting duplicates and
     power-curve outliers (row-level, signal 'row'), and the per-signal out-of-range,
     frozen and spike flags. Every combination is present, with zero counts when nothing
-    was flagged.
+    was flagged. Sums the daily counts of int_qc_flag_days_counted (kept incrementally)
+    instead of the grid.
 -#}
 with
 
-flagged as (
+flag_days as (
 
-    select * from {{ ref('int_measurements_flagged') }}
-
-),
-
-flag_values as (
-
-    select
-        flagged.turbine_id,
-        flags.flag_type,
-        flags.signal,
-        flags.is_flagged
-    from flagged
-    cross join lateral (
-        values
-        ('gap', 'row', flagged.is_gap),
-        ('conflicting_duplicate', 'row', flagged.has_conflicting_duplicates),
-        ('power_curve_outlier', 'row', flagged.is_power_curve_outlier),
-        {%- for flag_type in qc_signal_flag_types() %}
-        {%- set outer_last = loop.last %}
-        {%- for signal in measurement_signals() %}
-        (
-            '{{ flag_type }}',
-            '{{ signal.signal }}',
-            flagged.is_{{ flag_type }}_{{ signal.signal }}
-        ){{ ',' if not (outer_last and loop.last) }}
-        {%- endfor %}
-        {%- endfor %}
-    ) as flags (flag_type, signal, is_flagged)
+    select * from {{ ref('int_qc_flag_days_counted') }}
 
 ),
 
@@ -46,9 +20,9 @@ counted as (
         turbine_id,
         flag_type,
         signal,
-        count(*) as period_count,
-        count(*) filter (where is_flagged) as flagged_count
-    from flag_values
+        sum(period_count)::bigint as period_count,
+        sum(flagged_count)::bigint as flagged_count
+    from flag_days
     group by turbine_id, flag_type, signal
 
 ),

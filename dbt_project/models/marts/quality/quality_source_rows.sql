@@ -1,7 +1,9 @@
 {#-
     One row per raw table: rows landed, rows the loader rejected for it (0 for tables
     without a __rejected table) and dlt loads present. Read through the staging views,
-    which keep every raw row.
+    which keep every raw row; the SCADA measurements through
+    int_measurement_rows_days_counted, their rows counted per day and load incrementally
+    (counting the whole raw table every run would grow with the history).
 -#}
 with
 
@@ -36,10 +38,19 @@ landed as (
     select
         '{{ source_name }}' as source_name,
         '{{ raw_table }}' as raw_table,
+        {%- if raw_table == 'scada_measurements' %}
+        sum(row_count)::bigint as row_count,
+        {%- else %}
         count(*) as row_count,
+        {%- endif %}
         count(distinct dlt_load_id) as load_count,
         max({{ dlt_loaded_at('dlt_load_id') }}) as last_loaded_at
+    {%- if raw_table == 'scada_measurements' %}
+    -- the big one: its rows counted per day and load, incrementally
+    from {{ ref('int_measurement_rows_days_counted') }}
+    {%- else %}
     from {{ ref(model) }}
+    {%- endif %}
     {{ 'union all' if not loop.last }}
     {%- endfor %}
 

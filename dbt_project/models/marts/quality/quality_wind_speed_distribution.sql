@@ -1,13 +1,14 @@
 {#-
     Distribution of the 10-minute mean wind speed over all turbines, in 1 m/s bins from
     0 to 30 m/s, plus one bin below 0 and one open bin at 30 m/s and above. Every bin is
-    present, with zero counts when empty. Gaps and null values are not counted.
+    present, with zero counts when empty. Gaps and null values are not counted. Sums the
+    daily counts of int_wind_speed_days_binned (kept incrementally) instead of the grid.
 -#}
 with
 
-flagged as (
+binned_days as (
 
-    select * from {{ ref('int_measurements_flagged') }}
+    select * from {{ ref('int_wind_speed_days_binned') }}
 
 ),
 
@@ -26,29 +27,14 @@ bins as (
 
 ),
 
-binned as (
-
-    select
-        case
-            when wind_speed_avg < 0 then -1
-            when wind_speed_avg >= 30 then 30
-            else floor(wind_speed_avg)::integer
-        end as bin_index,
-        is_valid,
-        is_out_of_range_wind_speed
-    from flagged
-    where wind_speed_avg is not null
-
-),
-
 counted as (
 
     select
         bin_index,
-        count(*) as row_count,
-        count(*) filter (where not is_valid) as flagged_row_count,
-        count(*) filter (where is_out_of_range_wind_speed) as out_of_range_row_count
-    from binned
+        sum(row_count)::bigint as row_count,
+        sum(flagged_row_count)::bigint as flagged_row_count,
+        sum(out_of_range_row_count)::bigint as out_of_range_row_count
+    from binned_days
     group by bin_index
 
 ),

@@ -25,3 +25,25 @@
     'raw_line': 'text', 'reason': 'text', '_dlt_load_id': 'text', '_dlt_id': 'text',
 }) }}
 {%- endmacro %}
+
+{#- Columns of the production CSV loader's clean tables (loaders/sources/production_csv,
+    specs.py: text, double, date and timestamp hints), for a warehouse that never
+    received a CSV export. -#}
+{% macro production_daily_columns() -%}
+{{ return({
+    'production_date': 'date', 'turbine_id': 'text', 'energy_kwh': 'double precision',
+    'availability_pct': 'double precision', 'operating_hours': 'double precision',
+    '_source_file': 'text', '_source_line': 'bigint', '_source_file_sha256': 'text',
+    '_dlt_load_id': 'text', '_dlt_id': 'text',
+}) }}
+{%- endmacro %}
+
+{% macro maintenance_log_columns() -%}
+{{ return({
+    'intervention_id': 'text', 'turbine_id': 'text', 'started_at': 'timestamptz',
+    'ended_at': 'timestamptz', 'intervention_type': 'text', 'component': 'text',
+    'description': 'text', 'technician_pseudonym': 'text',
+    'technician_email_pseudonym': 'text', '_source_file': 'text', '_source_line': 'bigint',
+    '_source_file_sha256': 'text', '_dlt_load_id': 'text', '_dlt_id': 'text',
+}) }}
+{%- endmacro %}

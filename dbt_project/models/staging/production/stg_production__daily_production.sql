@@ -2,7 +2,9 @@ with
 
 source as (
 
-    select * from {{ source('production', 'production_daily') }}
+    -- optional: a warehouse that never received a CSV export has no such table
+    select *
+    from {{ optional_source('production', 'production_daily', production_daily_columns()) }}
 
 ),
 

@@ -2,7 +2,9 @@ with
 
 source as (
 
-    select * from {{ source('production', 'maintenance_log') }}
+    -- optional: a warehouse that never received a CSV export has no such table
+    select *
+    from {{ optional_source('production', 'maintenance_log', maintenance_log_columns()) }}
 
 ),
 

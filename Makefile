@@ -35,9 +35,9 @@ status: $(STAMP)
 	$(PY) -m loaders status
 
 # Fleet-scale benchmark (not a test): COPY vs the loaders and dbt, writes docs/performance.md.
-# make bench DAYS=30,365 adds the 1-year run; VARIANT=tuned measures the prototype fixes.
+# make bench DAYS=30,365 adds the 1-year run; LOADER_ONLY=1 measures COPY and the loader only.
 bench: $(STAMP)
-	$(PY) -m scripts.bench --turbines $(or $(TURBINES),100) --days $(or $(DAYS),30) --variant $(or $(VARIANT),current)
+	$(PY) -m scripts.bench --turbines $(or $(TURBINES),100) --days $(or $(DAYS),30) $(if $(LOADER_ONLY),--loader-only)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check loaders tests

@@ -61,7 +61,7 @@ def summary(results: dict[str, Any]) -> str:
     """What the console shows at the end of a run."""
     config = results["config"]
     lines = [
-        f"fleet {config['turbines']} turbines, variant {config['variant']}, "
+        f"fleet {config['turbines']} turbines, "
         f"generated {results['generation']['rows']:,} rows in "
         f"{results['generation']['seconds']:.0f} s"
     ]
@@ -101,8 +101,8 @@ def section(results: dict[str, Any]) -> list[str]:
     histories = results["histories"]
     title = (
         f"### {config['turbines']} turbines, history "
-        f"{' and '.join(str(d) for d in config['histories'])} days — variant "
-        f"`{config['variant']}`"
+        f"{' and '.join(str(d) for d in config['histories'])} days"
+        + (" — loader only" if config.get("loader_only") else "")
     )
     lines = [title, "", f"Machine: {_machine(results['machine'])}", ""]
     lines += [f"Code measured: `{config.get('code_version', 'unknown')}`.", ""]

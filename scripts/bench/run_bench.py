@@ -3,9 +3,9 @@ the results and regenerate docs/performance.md.
 
     python -m scripts.bench                      # 100 turbines x 30 days of history
     python -m scripts.bench --days 30,365        # and after a year: the flatness check
-    python -m scripts.bench --variant tuned      # the prototype fixes (scripts/bench/tuned)
+    python -m scripts.bench --loader-only        # COPY and the loader only: a quick ratio
 
-For each history length D (one fresh database each, `windfarm_bench_<variant>_<D>d`):
+For each history length D (one fresh database each, `windfarm_bench_<D>d`):
 COPY of the D days' rows (the ceiling), the sensor loader backfilling the same D days,
 `dbt build` on them (full), one new day loaded and `dbt build` again (incremental), then
 the whole daily run (`loaders.pipeline.run`) for the next day, weather from the demo
@@ -33,7 +33,6 @@ from loaders.demo_park import serve_in_background
 from loaders.settings import PROJECT_ROOT, VAR_DIR, Settings, load_settings
 from scripts.bench import machine, queries, report
 from scripts.bench.fleet import Fleet, Site, generate_fleet, turbine_ids, write_inbox
-from scripts.bench.steps import VARIANT_ENV
 
 BENCH_KEY = "bench-pseudonym-key-" + "0" * 32  # synthetic data: nothing personal to protect
 TARGET_LOADER_RATIO = 0.5
@@ -106,7 +105,7 @@ class Bench:
         self.logs.mkdir(parents=True, exist_ok=True)
 
     def settings(self, history: int) -> Settings:
-        database = f"{self.args.db_prefix}_{self.args.variant}_{history}d"
+        database = f"{self.args.db_prefix}_{history}d"
         return replace(
             load_settings(),
             database=database,
@@ -124,11 +123,6 @@ class Bench:
         env = {key: value for key, value in os.environ.items() if not key.startswith("WINDFARM_")}
         for name, value in asdict(settings).items():
             env[f"WINDFARM_{name.upper()}"] = str(value)
-        env[VARIANT_ENV] = self.args.variant
-        if self.args.variant == "tuned":
-            from scripts.bench import tuned
-
-            env["WINDFARM_DBT_PROJECT_DIR"] = str(tuned.dbt_project(self.work))
         return env
 
     def step(self, settings: Settings, label: str, step: str, *extra: str) -> dict[str, Any]:
@@ -307,12 +301,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="first day of the fleet's data (UTC)",
     )
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument(
-        "--variant",
-        choices=("current", "tuned"),
-        default="current",
-        help="current: the project as it is; tuned: the prototype fixes",
-    )
     parser.add_argument("--work-dir", type=Path, default=VAR_DIR / "bench")
     parser.add_argument("--results-dir", type=Path, default=DEFAULT_RESULTS_DIR)
     parser.add_argument(
@@ -328,7 +316,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--db-prefix",
         default="windfarm_bench",
-        help="databases are <prefix>_<variant>_<days>d, dropped and re-created",
+        help="databases are <prefix>_<days>d, dropped and re-created",
     )
     parser.add_argument(
         "--repeat",
@@ -371,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
             "turbines": args.turbines,
             "histories": args.days,
             "first_day": args.start.isoformat(),
-            "variant": args.variant,
+            "loader_only": args.loader_only,
             "seed": args.seed,
             "code_version": args.code_label or audit.code_version(),
         },
@@ -395,7 +383,8 @@ def main(argv: list[str] | None = None) -> int:
     results["checks"] = checks(results["histories"], args.turbines)
     results["total_seconds"] = round(time.perf_counter() - started, 1)
     args.results_dir.mkdir(parents=True, exist_ok=True)
-    name = f"{args.turbines}t_{'-'.join(map(str, args.days))}d_{args.variant}.json"
+    scope = "_loader" if args.loader_only else ""
+    name = f"{args.turbines}t_{'-'.join(map(str, args.days))}d{scope}.json"
     (args.results_dir / name).write_text(json.dumps(results, indent=2, default=str), "utf-8")
     print(report.summary(results))
     if not args.no_doc:

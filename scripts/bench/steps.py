@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import resource
 import sqlite3
 import sys
@@ -34,7 +33,6 @@ from loaders.pseudonymise import Pseudonymiser  # noqa: E402
 from loaders.settings import Settings, load_settings  # noqa: E402
 from scripts.bench.fleet import SCADA_TABLE  # noqa: E402
 
-VARIANT_ENV = "WINDFARM_BENCH_VARIANT"
 COPY_SCHEMA = "bench"
 COPY_TABLE = "scada_copy"
 
@@ -44,18 +42,6 @@ def peak_rss_mib() -> tuple[float, float]:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return own, children
-
-
-def _apply_variant() -> str:
-    """`tuned` swaps in the benchmark's prototype of the sensor source (scripts/bench/tuned)."""
-    variant = os.environ.get(VARIANT_ENV, "current")
-    if variant == "tuned":
-        from scripts.bench import tuned
-
-        tuned.install()
-    elif variant != "current":
-        raise SystemExit(f"{VARIANT_ENV}={variant!r}: expected current or tuned")
-    return variant
 
 
 def _dbt_nodes(settings: Settings, top: int = 12) -> dict[str, Any]:
@@ -208,7 +194,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=Path("."))
     parser.add_argument("dbt_args", nargs="*", help="extra arguments of `dbt build`")
     args = parser.parse_args(argv)
-    variant = _apply_variant()
     settings = load_settings()
     startup = time.perf_counter() - _STARTED
     if args.step == "copy":
@@ -226,7 +211,6 @@ def main(argv: list[str] | None = None) -> int:
     own, children = peak_rss_mib()
     result.update(
         step=args.step,
-        variant=variant,
         startup_seconds=round(startup, 2),
         peak_rss_mib=round(own, 1),
         peak_rss_children_mib=round(children, 1),

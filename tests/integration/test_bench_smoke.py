@@ -82,7 +82,7 @@ def test_bench_runs_every_step_and_writes_its_page(tmp_path: Path, settings: Set
         ]
     )
     assert code in (0, 3)  # 3: a target missed, which a 2-turbine fleet may well do
-    saved = json.loads((results / "2t_2d_current.json").read_text(encoding="utf-8"))
+    saved = json.loads((results / "2t_2d.json").read_text(encoding="utf-8"))
     measured = saved["histories"]["2"]
     with sqlite3.connect(tmp_path / "work" / "fleet" / "sensor.db") as conn:
         in_history = conn.execute(

@@ -56,8 +56,12 @@ os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_ID", "true")
 # The sensor source makes the row ids of its Arrow tables itself (sensor_db.RowIds): dlt
 # need not rewrite its files to add them, and imports them as they were extracted.
 os.environ.setdefault("WINDFARM_SENSOR_DB__NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_ID", "false")
-# One file per Arrow batch: the files of a large window load in parallel.
+# One file per Arrow batch: the files of a large window load in parallel, two at a time:
+# each load job holds its file's rows in memory, and more jobs than the machine's two
+# cores only added memory (a year of 100 turbines: 1.7 GiB with dlt's default of 20, 0.7
+# GiB and faster with 2; docs/performance.md).
 os.environ.setdefault("DATA_WRITER__FILE_MAX_ITEMS", str(arrow_reader.BATCH_ROWS))
+os.environ.setdefault("LOAD__WORKERS", "2")
 
 # What the warehouse looks up in raw.scada_measurements: the days a load replaces (dlt's
 # delete-insert, the backfill check) and the loads dbt has not seen yet (its reprocess

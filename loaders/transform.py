@@ -143,8 +143,9 @@ def project_var(settings: Settings, name: str, default: object) -> object:
 
 # The first day the incremental models rewrite, as dbt's macro reprocess_from_date finds
 # it (dbt_project/macros/reprocess_window.sql), but for the whole build: the newest loaded
-# day minus reprocess_days, or the oldest day of any load (SCADA, alarms, maintenance,
-# weather) newer than the newest load the SCADA fact holds. Index look-ups only.
+# day minus reprocess_days, or the oldest day of a SCADA load newer than the newest load
+# the SCADA fact holds, or of an alarm, maintenance or weather load after the fact's last
+# build. Index look-ups only.
 _EVENT_SOURCES = (
     ("raw.scada_alarms", "started_at"),
     ("raw.maintenance_log", "started_at"),
@@ -168,6 +169,13 @@ def test_window_from(settings: Settings, reprocess_days: int) -> str:
                 return ALL_DAYS
             cursor.execute("select max(dlt_load_id) from core.fct_turbine_measurements")
             seen = cursor.fetchone()[0] or "0"
+            # the events loaded after the fact's last build (its `analyze` post-hook)
+            cursor.execute(
+                "select to_char(extract(epoch from last_analyze), 'FM0000000000.000000') "
+                "from pg_stat_user_tables where relid = 'core.fct_turbine_measurements'::regclass"
+            )
+            found = cursor.fetchone()
+            built = (found[0] if found else None) or seen
             candidates = [
                 "(select max(measured_date) from raw.scada_measurements) - %(days)s",
                 "(select min(measured_date) from raw.scada_measurements "
@@ -178,11 +186,16 @@ def test_window_from(settings: Settings, reprocess_days: int) -> str:
                 if cursor.fetchone()[0]:
                     candidates.append(
                         f"(select min(({column} at time zone 'UTC')::date) from {table} "
-                        "where _dlt_load_id > %(seen)s)"
+                        "where _dlt_load_id > %(built)s)"
                     )
             cursor.execute(
                 f"select least({', '.join(candidates)}) - 1 - %(margin)s",
-                {"days": reprocess_days, "seen": seen, "margin": TEST_WINDOW_MARGIN_DAYS},
+                {
+                    "days": reprocess_days,
+                    "seen": seen,
+                    "built": built,
+                    "margin": TEST_WINDOW_MARGIN_DAYS,
+                },
             )
             first = cursor.fetchone()[0]
     finally:

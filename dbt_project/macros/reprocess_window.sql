@@ -8,9 +8,9 @@
       - the oldest SCADA day of any dlt load newer than the newest load `relation` holds
         (a late, reloaded or backfilled day);
       - with_events=true (models that use alarms, maintenance or weather): the oldest day
-        an alarm, a maintenance intervention or a weather hour of such a newer load
-        starts on (a late alarm or intervention changes the operating state of the
-        periods it covers).
+        an alarm, a maintenance intervention or a weather hour loaded after the model's
+        last build starts on (a late alarm or intervention changes the operating state
+        of the periods it covers); the build's time is that of its `analyze` post-hook.
     The day before is rewritten too: a frozen-value run or a spike can cross midnight.
     The SCADA look-ups use the loader's indexes on raw.scada_measurements (measured_date)
     and (_dlt_load_id), so they cost the same whatever the history. Returns none on a
@@ -47,6 +47,18 @@ select coalesce(max(dlt_load_id), '0') from {{ relation }}
     '(select min(measured_date) from ' ~ scada ~ " where _dlt_load_id > '" ~ seen ~ "')",
 ] -%}
 {%- if with_events -%}
+{#- events: loads after the model's last build, i.e. its last `analyze` post-hook (the
+    other sources load after the SCADA in a run, so the SCADA load id is too early a
+    mark: yesterday's weather would look new every day) -#}
+{%- set built_query -%}
+select coalesce(
+    to_char(extract(epoch from last_analyze), 'FM0000000000.000000'), '{{ seen }}'
+)
+from pg_stat_user_tables
+where relid = '{{ relation }}'::regclass
+{%- endset -%}
+{%- set built_rows = run_query(built_query).columns[0].values() -%}
+{%- set built = built_rows[0] if built_rows | length > 0 else seen -%}
 {%- for source_name, table_name, column in [
     ('scada', 'scada_alarms', 'started_at'),
     ('production', 'maintenance_log', 'started_at'),
@@ -61,7 +73,7 @@ select coalesce(max(dlt_load_id), '0') from {{ relation }}
 {%- if event_table is not none -%}
 {%- do candidates.append(
     "(select min((" ~ column ~ " at time zone 'UTC')::date) from "
-    ~ event_table ~ " where _dlt_load_id > '" ~ seen ~ "')"
+    ~ event_table ~ " where _dlt_load_id > '" ~ built ~ "')"
 ) -%}
 {%- endif -%}
 {%- endfor -%}
@@ -82,14 +94,6 @@ select least({{ candidates | join(', ') }}) - 1
 {%- endif -%}
 {%- endmacro %}
 
-{#- The first date_key (YYYYMMDD) of a window, for the marts keyed by date_key. -#}
-{% macro window_date_key(first_date, days_before=0) -%}
-{%- if first_date is none -%}
-{{ return(0) }}
-{%- endif -%}
-{%- set day = modules.datetime.date.fromisoformat(first_date | string) -%}
-{{ return((day - modules.datetime.timedelta(days=days_before)).strftime('%Y%m%d') | int) }}
-{%- endmacro %}
 
 {#- The rows a model reads: the write window and `context_days` days before it. -#}
 {% macro in_read_window(first_date, column='measured_date', context_days=1) -%}
@@ -100,14 +104,6 @@ select least({{ candidates | join(', ') }}) - 1
 {%- endif -%}
 {%- endmacro %}
 
-{#- The delete of delete+insert restricted to the window, so that it is an index range
-    on measured_date and not a hash join over the whole table. -#}
-{% macro window_predicates(first_date, column='measured_date', days_before=0) -%}
-{{ return([
-        "DBT_INTERNAL_DEST." ~ column ~ " >= '" ~ (first_date or '1900-01-01')
-        ~ "'::date - " ~ days_before
-    ]) }}
-{%- endmacro %}
 
 {#-
     Tests of the big tables check, on a daily run, the days it can have changed: from

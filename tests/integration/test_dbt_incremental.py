@@ -17,9 +17,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from loaders import warehouse
+from loaders import transform, warehouse
 from loaders.settings import Settings
-from loaders.transform import run_dbt
+from loaders.transform import TEST_WINDOW_MARGIN_DAYS, run_dbt
 
 FACT = "core.fct_turbine_measurements"
 ML = "ml.ml_turbine_hourly_features"
@@ -125,7 +125,7 @@ def snapshot_name(table: str) -> str:
 def late_load(settings: Settings) -> str:
     """The later load: the held days, a reloaded day with a changed value, and a late
     corrective intervention (a copy of a logged one, moved to another turbine and day)."""
-    load_id = f"{time.time() + 3600:.6f}"
+    load_id = f"{time.time():.6f}"
     execute(settings, f"insert into raw.scada_measurements select * from {SCRATCH}.held")
     execute(
         settings,
@@ -209,7 +209,16 @@ def test_incremental_runs_equal_full_refresh(copy: Settings) -> None:
     # 2. A later load, then an incremental run (twice: a run with nothing new changes
     # nothing).
     late_load(copy)
+    # The tests of this build check from the late intervention's day (the first rewritten
+    # day is the day before it), as transform.build tells dbt.
+    margin = timedelta(days=1 + TEST_WINDOW_MARGIN_DAYS)
+    assert transform.test_window_from(copy, 3) == (LATE_FAILED_AT.date() - margin).isoformat()
     dbt(copy, "run")
+    # Nothing newer than the fact now: the window is the reprocess days before the newest.
+    assert (
+        transform.test_window_from(copy, 3)
+        == (date(2025, 10, 31) - timedelta(days=3) - margin).isoformat()
+    )
     dbt(copy, "run")
     for table in (*INCREMENTAL, *FROM_INCREMENTAL):
         execute(copy, f"create table {snapshot_name(table)} as table {table}")

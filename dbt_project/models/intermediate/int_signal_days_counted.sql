@@ -9,7 +9,6 @@
         materialized='incremental',
         unique_key='measured_date',
         incremental_strategy='delete+insert',
-        incremental_predicates=window_predicates(first_date),
         indexes=[{'columns': ['measured_date']}],
         on_schema_change='append_new_columns',
         post_hook=['analyze {{ this }}']

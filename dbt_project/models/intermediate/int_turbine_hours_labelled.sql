@@ -27,7 +27,6 @@
         materialized='incremental',
         unique_key='hour_date',
         incremental_strategy='delete+insert',
-        incremental_predicates=window_predicates(first_date, 'hour_date', longest),
         indexes=[
             {'columns': ['turbine_id', 'hour_at'], 'unique': True},
             {'columns': ['hour_date']},

@@ -13,7 +13,6 @@
         materialized='incremental',
         unique_key='local_date',
         incremental_strategy='delete+insert',
-        incremental_predicates=window_predicates(first_date, 'local_date'),
         indexes=[
             {'columns': ['turbine_id', 'local_date'], 'unique': True},
             {'columns': ['local_date']},

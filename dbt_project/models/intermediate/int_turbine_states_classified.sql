@@ -25,7 +25,6 @@
         materialized='incremental',
         unique_key='measured_date',
         incremental_strategy='delete+insert',
-        incremental_predicates=window_predicates(first_date),
         indexes=[
             {'columns': ['turbine_id', 'measured_at'], 'unique': True},
             {'columns': ['measured_date']},

@@ -13,7 +13,6 @@
         materialized='incremental',
         unique_key='measured_date',
         incremental_strategy='delete+insert',
-        incremental_predicates=window_predicates(first_date),
         indexes=[
             {'columns': ['measured_date']},
             {'columns': ['date_key']},

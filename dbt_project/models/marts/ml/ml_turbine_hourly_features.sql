@@ -21,9 +21,11 @@
       labels         int_turbine_hours_labelled
     Incremental (delete+insert by date_key): a run rewrites the hours whose labels may
     have changed, i.e. the reprocess window (macro reprocess_from_date, with the late
-    alarms and interventions) widened by the longest label horizon, and reads the hourly
-    aggregates var('ml_residual_fit_days') + 2 days further back for the backward
-    features: a bounded window, so the daily cost does not grow with the history.
+    alarms and interventions) widened by the longest label horizon. Features look
+    backward only: they are recomputed from the reprocess window on (reading the hourly
+    aggregates var('ml_residual_fit_days') + 2 days further back), and kept from the table
+    for the earlier hours whose labels only may change. A bounded window: the daily cost
+    does not grow with the history.
 -#}
 {%- set longest = failure_horizons_days() | max %}
 {%- set first_date = reprocess_from_date(this, with_events=true) %}
@@ -32,9 +34,6 @@
         materialized='incremental',
         unique_key='date_key',
         incremental_strategy='delete+insert',
-        incremental_predicates=[
-            'DBT_INTERNAL_DEST.date_key >= ' ~ window_date_key(first_date, longest)
-        ],
         indexes=[
             {'columns': ['turbine_id', 'hour_at'], 'unique': True},
             {'columns': ['date_key']},
@@ -58,7 +57,7 @@ with
 hours as (
 
     select * from {{ ref('int_turbine_hours_aggregated') }}
-    where {{ in_write_window(first_date, 'hour_date', longest ~ ' + ' ~ fit_days ~ ' + 2') }}
+    where {{ in_write_window(first_date, 'hour_date', fit_days ~ ' + 2') }}
 
 ),
 
@@ -186,7 +185,9 @@ residual_rolling as (
 
 ),
 
-final as (
+-- Features of the hours from the reprocess window on (backward looking: nothing earlier
+-- changes).
+features as (
 
     select
         -- keys
@@ -257,18 +258,73 @@ final as (
         residual_rolling.wind_gusts_10m_ms as weather_wind_gusts_10m_ms,
         residual_rolling.weather_age_minutes,
 
-        -- QC coverage
-        residual_rolling.measured_period_count::integer as measured_period_count,
-        residual_rolling.valid_period_count::integer as valid_period_count,
-        residual_rolling.valid_period_count::double precision
-        / residual_rolling.period_count as qc_valid_share,
-        residual_rolling.flagged_period_count::integer as flagged_period_count,
-
         -- operating state shares
         {%- for state in operating_states() %}
         residual_rolling.{{ state }}_period_count::double precision
         / residual_rolling.period_count as share_{{ state }},
         {%- endfor %}
+
+        -- QC coverage
+        residual_rolling.measured_period_count::integer as measured_period_count,
+        residual_rolling.valid_period_count::integer as valid_period_count,
+        residual_rolling.valid_period_count::double precision
+        / residual_rolling.period_count as qc_valid_share,
+        residual_rolling.flagged_period_count::integer as flagged_period_count
+
+    from residual_rolling
+    where {{ in_write_window(first_date, 'residual_rolling.hour_date') }}
+
+),
+{%- if first_date is not none %}
+{%- set first_day = modules.datetime.date.fromisoformat((first_date | string)[:10]) %}
+{%- set kept_columns = [] %}
+{%- set scan = namespace(in_features=true) %}
+{%- for column in adapter.get_columns_in_relation(this) %}
+{%- if column.name.startswith('will_fail_') %}
+{%- set scan.in_features = false %}
+{%- endif %}
+{%- if scan.in_features %}
+{%- do kept_columns.append(column.name) %}
+{%- endif %}
+{%- endfor %}
+
+-- The hours of the longest label horizon before the window: their labels may change,
+-- their features cannot; kept from the table rather than recomputed.
+kept_features as (
+
+    select
+        {%- for column in kept_columns %}
+        {{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from {{ this }}
+    where
+        date_key >= {{ (first_day - modules.datetime.timedelta(days=longest)).strftime('%Y%m%d') }}
+        and date_key < {{ first_day.strftime('%Y%m%d') }}
+
+),
+{%- endif %}
+
+all_features as (
+
+    {%- if first_date is none %}
+    select * from features
+    {%- else %}
+    -- by name, in the table's order (the contract's, not necessarily the select's)
+    select
+        {%- for column in kept_columns %}
+        {{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from features
+    union all
+    select * from kept_features
+    {%- endif %}
+
+),
+
+final as (
+
+    select
+        all_features.*,
 
         -- labels (forward looking: targets, never features)
         {%- for component in failure_components() %}
@@ -292,11 +348,11 @@ final as (
         -- metadata: the newest SCADA load of the hour (the reprocess window's bookmark)
         labels.dlt_load_id
 
-    from residual_rolling
+    from all_features
     inner join labels
         on
-            residual_rolling.turbine_id = labels.turbine_id
-            and residual_rolling.hour_at = labels.hour_at
+            all_features.turbine_id = labels.turbine_id
+            and all_features.hour_at = labels.hour_at
 
 )
 

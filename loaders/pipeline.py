@@ -333,6 +333,13 @@ def _index_raw_measurements(settings: Settings) -> None:
                         f"create index if not exists {name} on raw.scada_measurements ({columns})"
                     )
                 cursor.execute("analyze raw.scada_measurements")
+                # dlt's merge deletes the rows of the days its staging table holds, through a
+                # semi-join; without statistics on that (truncated, refilled) table PostgreSQL
+                # expects thousands of days in it and scans all of raw. Statistics survive
+                # TRUNCATE: taken once, they serve the next runs, whose windows look alike.
+                cursor.execute("select to_regclass('raw_staging.scada_measurements') is not null")
+                if cursor.fetchone()[0]:
+                    cursor.execute("analyze raw_staging.scada_measurements")
         finally:
             connection.close()
     except psycopg2.Error as error:

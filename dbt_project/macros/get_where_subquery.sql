@@ -1,7 +1,8 @@
 {#-
     The relation a generic test reads (overrides dbt's get_where_subquery). A test's own
-    `where` config wins; otherwise the tests of the big incremental tables check, on a
-    daily run, only the days the run can have changed: from env var
+    `where` config applies, and the tests of the big incremental tables check, on a
+    daily run, only the days the run can have changed (both when a test has both: a
+    `where` of its own must not make a test scan the history): from env var
     WINDFARM_TEST_WINDOW_FROM (a literal date; loaders/transform.py sets it to the
     reprocess window's first day minus two; default 1900-01-01: everything). The hourly
     ML tables rewrite the longest label horizon more (int_turbine_hours_labelled), so
@@ -11,13 +12,15 @@
     variable, unlike a --vars value that changes daily, keeps dbt's partial parsing.
 -#}
 {% macro get_where_subquery(relation) -%}
-{%- set where = config.get('where', '') -%}
-{%- if not where -%}
-{%- set where = recent_test_window_of(relation.identifier) -%}
-{%- endif -%}
-{%- if where -%}
+{%- set conditions = [
+    config.get('where', ''), recent_test_window_of(relation.identifier)
+] | select | list -%}
+{%- if conditions -%}
 {%- set filtered -%}
-            (select * from {{ relation }} where {{ where }}) dbt_subquery
+            (
+                select * from {{ relation }}
+                where ({{ conditions | join(') and (') }})
+            ) dbt_subquery
 {%- endset -%}
 {{ return(filtered) }}
 {%- else -%}

@@ -20,6 +20,7 @@
         indexes=[
             {'columns': ['turbine_id', 'measured_at'], 'unique': True},
             {'columns': ['measured_date']},
+            {'columns': ['dlt_load_id']},
         ],
         on_schema_change='append_new_columns',
         post_hook=['analyze {{ this }}']

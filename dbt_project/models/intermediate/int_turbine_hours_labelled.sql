@@ -30,6 +30,7 @@
         indexes=[
             {'columns': ['turbine_id', 'hour_at'], 'unique': True},
             {'columns': ['hour_date']},
+            {'columns': ['dlt_load_id']},
         ],
         on_schema_change='append_new_columns',
         post_hook=['analyze {{ this }}']

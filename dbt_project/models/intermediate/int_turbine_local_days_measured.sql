@@ -16,6 +16,7 @@
         indexes=[
             {'columns': ['turbine_id', 'local_date'], 'unique': True},
             {'columns': ['local_date']},
+            {'columns': ['dlt_load_id']},
         ],
         on_schema_change='append_new_columns',
         post_hook=['analyze {{ this }}']

@@ -16,6 +16,7 @@
             {'columns': ['hour_date']},
             {'columns': ['date_key']},
             {'columns': ['turbine_key', 'hour_date']},
+            {'columns': ['dlt_load_id']},
         ],
         on_schema_change='append_new_columns',
         post_hook=['analyze {{ this }}']

@@ -37,6 +37,7 @@
         indexes=[
             {'columns': ['turbine_id', 'hour_at'], 'unique': True},
             {'columns': ['date_key']},
+            {'columns': ['dlt_load_id']},
         ],
         on_schema_change='append_new_columns',
         post_hook=['analyze {{ this }}']

@@ -7,11 +7,13 @@ conversions below (ISO timestamps, units, the reload day) are Arrow compute, vec
 
 Same rows, same values as the pandas path (frames.wide_chunk): a batch the fast path cannot
 convert exactly (timestamps in another format, with an offset or in local time; text in a
-numeric column; a row to reject) goes through wide_chunk instead, batch by batch. The fast
-path is not used at all (one line says why) for a narrow historian (its pivot needs the
-chunks regrouped: frames.regroup_by_timestamp), for a database connectorx does not read,
-and for a SQLite window holding text in a numeric column: SQLite does not enforce column
-types and connectorx stops mid-stream on such a value, after rows have been handed on.
+numeric column; a row to reject) goes through wide_chunk instead, batch by batch. SQLite
+does not enforce column types and connectorx stops mid-window on a value of another type:
+read_batches' iterator then raises ReadingStopped and the caller reads the rest of the
+window through pandas from the next row id. The fast path is not used at all (one line
+says why) for a narrow historian (its pivot needs the chunks regrouped:
+frames.regroup_by_timestamp), for a database connectorx does not read, and for a SQLite
+window without row ids that holds such a value (where connectorx stopped could not be told).
 """
 
 from __future__ import annotations

@@ -218,6 +218,7 @@ def _measurement_items(
         return
     stats.reader = "arrow"
     last_row_id = None
+    handed_on = False
     try:
         for batch in batches:
             clean = arrow_reader.clean_batch(batch, mapping, table_name, (start, end))
@@ -228,14 +229,21 @@ def _measurement_items(
                 stats.rows_read += clean.num_rows
                 stats.rows_loaded += clean.num_rows
                 yield _required(clean), pd.DataFrame()
+            handed_on = True
             if mapping.row_id_column and batch.num_rows:
                 last_row_id = batch.column(mapping.row_id_column)[-1].as_py()
     except arrow_reader.ReadingStopped as error:
+        if handed_on and last_row_id is None:  # no row id to go on from
+            raise ValueError(
+                f"sensor table {table_name!r}: {error}, after rows were read without a row "
+                "id to resume from; the window is not loaded (run it again)"
+            ) from error
         # the rows handed on so far are right; the rest of the window, in the same order
         # (by row id), is read by the pandas path
         print(f"[sensor_db] {table_name}: the rest of the window through pandas (slower): {error}")
-        row_id = table.c[mapping.row_id_column]
-        rest = in_window if last_row_id is None else sa.and_(in_window, row_id > last_row_id)
+        rest = in_window
+        if last_row_id is not None:
+            rest = sa.and_(in_window, table.c[mapping.row_id_column] > last_row_id)
         yield from _pandas_items(engine, table, mapping, rest, window, stats)
 
 

@@ -7,14 +7,15 @@
 
 with
 
--- min and max per source, each an index look-up on raw (the union of every row's date
--- would be a scan of the whole history on every run)
+-- min and max per source: the SCADA days from the per-day row counts (an index look-up;
+-- through the staging view PostgreSQL scans all of raw instead, a cost that grew with the
+-- history), the weather from its staging view (small)
 data_spans as (
 
     select
         min(measured_date) as first_date,
         max(measured_date) as last_date
-    from {{ ref('stg_scada__measurements') }}
+    from {{ ref('int_measurement_rows_days_counted') }}
     union all
     select
         min(observed_date) as first_date,

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -65,6 +66,42 @@ def demo(settings: Settings, demo_dir: Path) -> Iterator[tuple[Settings, object,
         run_settings = replace(settings, weather_base_url=server.base_url)
         first = pipeline.run(run_settings, DEMO_START, DEMO_END)
         yield run_settings, park, first
+
+
+@pytest.fixture(scope="session")
+def park_warehouse() -> Callable[..., AbstractContextManager[tuple[Settings, object]]]:
+    """The context manager below, for the tests that need a demo-park warehouse of their own."""
+    return _park_warehouse
+
+
+@contextmanager
+def _park_warehouse(
+    settings: Settings, work: Path, name: str, first: date, last: date, **overrides: object
+) -> Iterator[tuple[Settings, object]]:
+    """(settings, park): a warehouse of its own (`<test database>_<name>`, dropped on exit)
+    fed by a demo park of [first, last] generated under `work`: its sensor database, its
+    inbox, its weather served on loopback (no forecast API). `overrides` are settings."""
+    from loaders.demo_park import generate, serve_in_background
+
+    park = generate(work / "park", first, last)
+    isolated = replace(
+        settings,
+        database=f"{settings.database}_{name}",
+        dlt_dir=str(work / "dlt"),
+        reports_dir=str(work / "reports"),
+        dbt_target_dir=str(work / "dbt_target"),
+        log_dir=str(work / "log"),
+        csv_inbox=str(work / "park" / "inbox"),
+        sensor_db_url=f"sqlite:///{work / 'park' / 'sources' / 'sensor.db'}",
+        weather_forecast_url="",
+        **overrides,
+    )
+    warehouse.bootstrap(isolated)
+    try:
+        with serve_in_background(work / "park" / "weather") as server:
+            yield replace(isolated, weather_base_url=server.base_url), park
+    finally:
+        warehouse.drop_database(isolated)
 
 
 def copy_database(settings: Settings, target: str) -> None:

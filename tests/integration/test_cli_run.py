@@ -11,7 +11,7 @@ import json
 import shlex
 import socket
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import fields, replace
 from datetime import date
 from pathlib import Path
@@ -21,7 +21,6 @@ from pytest_httpserver import HTTPServer
 
 from loaders import logs, runlock, warehouse
 from loaders.__main__ import main
-from loaders.demo_park import generate, serve_in_background
 from loaders.settings import Settings
 
 DAY = date(2025, 10, 2)
@@ -52,27 +51,16 @@ def json_lines(text: str) -> list[dict]:
 
 
 @pytest.fixture
-def park_settings(settings: Settings, tmp_path: Path) -> Iterator[Settings]:
+def park_settings(
+    settings: Settings, tmp_path: Path, park_warehouse: Callable
+) -> Iterator[Settings]:
     """A warehouse of its own with two demo-park days as sources and the weather served."""
-    park = tmp_path / "park"
-    generate(park, date(2025, 10, 1), DAY)
-    isolated = replace(
-        settings,
-        database=f"{settings.database}_cli",
-        dlt_dir=str(tmp_path / "dlt"),
-        reports_dir=str(tmp_path / "reports"),
-        dbt_target_dir=str(tmp_path / "dbt_target"),
-        log_dir=str(tmp_path / "log"),
-        csv_inbox=str(park / "inbox"),
-        sensor_db_url=f"sqlite:///{park / 'sources' / 'sensor.db'}",
-        sensor_lookback_days=0,
-    )
-    if hasattr(isolated, "weather_forecast_url"):
-        isolated = replace(isolated, weather_forecast_url="")
-    warehouse.bootstrap(isolated)
-    with serve_in_background(park / "weather") as server:
-        yield replace(isolated, weather_base_url=server.base_url)
-    warehouse.drop_database(isolated)
+    first = date(2025, 10, 1)
+    with park_warehouse(settings, tmp_path, "cli", first, DAY, sensor_lookback_days=0) as (
+        isolated,
+        _,
+    ):
+        yield isolated
 
 
 def test_postgres_unreachable_at_start_fails_clearly_and_writes_nothing(

@@ -23,8 +23,8 @@ import sqlite3
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, fields, replace
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -32,7 +32,6 @@ import pytest
 
 from loaders import warehouse
 from loaders.__main__ import main
-from loaders.demo_park import generate, serve_in_background
 from loaders.demo_park.simulator import GeneratedPark
 from loaders.settings import PROJECT_ROOT, Settings
 
@@ -53,33 +52,27 @@ class Story:
 
 
 @pytest.fixture(scope="module")
-def story(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
+def story(
+    settings: Settings, tmp_path_factory: pytest.TempPathFactory, park_warehouse: Callable
+) -> Iterator[Story]:
     work = tmp_path_factory.mktemp("late_data")
-    park = generate(work / "park", FIRST, LAST)
-    isolated = replace(
-        settings,
-        database=f"{settings.database}_late",
-        dlt_dir=str(work / "dlt"),
-        reports_dir=str(work / "reports"),
-        dbt_target_dir=str(work / "dbt_target"),
-        log_dir=str(work / "log"),
-        csv_inbox=str(work / "park" / "inbox"),
-        sensor_db_url=f"sqlite:///{park.sensor_db}",
-        sensor_lookback_days=(LAST - LATE_DAY).days,
-        dbt_build_args=(
-            "--select +fct_turbine_measurements stg_production__daily_production "
-            "--indirect-selection cautious"  # no tests of models left out
-        ),
+    build_args = (
+        "--select +fct_turbine_measurements stg_production__daily_production "
+        "--indirect-selection cautious"  # no tests of models left out
     )
-    if hasattr(isolated, "weather_forecast_url"):
-        isolated = replace(isolated, weather_forecast_url="")
-    warehouse.bootstrap(isolated)
-    later = work / "later"
-    later.mkdir()
-    split_production_export(park.production_csv, later / LATE_EXPORT)
-    with serve_in_background(work / "park" / "weather") as server:
-        yield Story(replace(isolated, weather_base_url=server.base_url), park, later)
-    warehouse.drop_database(isolated)
+    with park_warehouse(
+        settings,
+        work,
+        "late",
+        FIRST,
+        LAST,
+        sensor_lookback_days=(LAST - LATE_DAY).days,
+        dbt_build_args=build_args,
+    ) as (isolated, park):
+        later = work / "later"
+        later.mkdir()
+        split_production_export(park.production_csv, later / LATE_EXPORT)
+        yield Story(isolated, park, later)
 
 
 def split_production_export(export: Path, late: Path) -> None:

@@ -11,8 +11,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
-from dataclasses import replace
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
@@ -20,7 +19,6 @@ import dlt
 import pytest
 
 from loaders import pipeline, warehouse
-from loaders.demo_park import generate, serve_in_background
 from loaders.settings import Settings
 
 FIRST, LAST = date(2025, 10, 1), date(2025, 10, 3)
@@ -28,26 +26,15 @@ WAIT_SECONDS = 60
 
 
 @pytest.fixture
-def loader_settings(settings: Settings, tmp_path: Path) -> Iterator[Settings]:
+def loader_settings(
+    settings: Settings, tmp_path: Path, park_warehouse: Callable
+) -> Iterator[Settings]:
     """An empty warehouse of its own, the demo park's first three days as sources."""
-    park = tmp_path / "park"
-    generate(park, FIRST, LAST)
-    isolated = replace(
-        settings,
-        database=f"{settings.database}_loader",
-        dlt_dir=str(tmp_path / "dlt"),
-        reports_dir=str(tmp_path / "reports"),
-        dbt_target_dir=str(tmp_path / "dbt_target"),
-        csv_inbox=str(park / "inbox"),
-        sensor_db_url=f"sqlite:///{park / 'sources' / 'sensor.db'}",
-        sensor_lookback_days=1,
-    )
-    if hasattr(isolated, "weather_forecast_url"):
-        isolated = replace(isolated, weather_forecast_url="")
-    warehouse.bootstrap(isolated)
-    with serve_in_background(park / "weather") as server:
-        yield replace(isolated, weather_base_url=server.base_url)
-    warehouse.drop_database(isolated)
+    with park_warehouse(settings, tmp_path, "loader", FIRST, LAST, sensor_lookback_days=1) as (
+        isolated,
+        _,
+    ):
+        yield isolated
 
 
 def admin_query(settings: Settings, sql: str, params: tuple = ()) -> list[tuple]:

@@ -8,7 +8,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import fields, replace
 from datetime import date
 from pathlib import Path
@@ -18,34 +18,21 @@ from pytest_httpserver import HTTPServer
 
 from loaders import pipeline, warehouse
 from loaders.__main__ import main
-from loaders.demo_park import generate, serve_in_background
 from loaders.settings import PROJECT_ROOT, Settings
 
 FIRST, LAST = date(2025, 10, 1), date(2025, 10, 4)
 
 
 @pytest.fixture
-def sources_settings(settings: Settings, tmp_path: Path) -> Iterator[Settings]:
+def sources_settings(
+    settings: Settings, tmp_path: Path, park_warehouse: Callable
+) -> Iterator[Settings]:
     """A warehouse of its own, four demo-park days as sources, the weather served."""
-    park = tmp_path / "park"
-    generate(park, FIRST, LAST)
-    isolated = replace(
-        settings,
-        database=f"{settings.database}_sources",
-        dlt_dir=str(tmp_path / "dlt"),
-        reports_dir=str(tmp_path / "reports"),
-        dbt_target_dir=str(tmp_path / "dbt_target"),
-        log_dir=str(tmp_path / "log"),
-        csv_inbox=str(park / "inbox"),
-        sensor_db_url=f"sqlite:///{park / 'sources' / 'sensor.db'}",
-        sensor_lookback_days=0,
-    )
-    if hasattr(isolated, "weather_forecast_url"):
-        isolated = replace(isolated, weather_forecast_url="")
-    warehouse.bootstrap(isolated)
-    with serve_in_background(park / "weather") as server:
-        yield replace(isolated, weather_base_url=server.base_url)
-    warehouse.drop_database(isolated)
+    with park_warehouse(settings, tmp_path, "sources", FIRST, LAST, sensor_lookback_days=0) as (
+        isolated,
+        _,
+    ):
+        yield isolated
 
 
 def query(settings: Settings, sql: str, params: tuple = ()) -> list[tuple]:

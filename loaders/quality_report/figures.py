@@ -50,6 +50,8 @@ COMPLETENESS_MODEL = "quality_completeness"
 WIND_MODEL = "quality_wind_speed_distribution"
 WIND_OPEN_BIN = 30  # the open bin "30 m/s and above", as in the quality mart
 TOP_REASONS = 5
+# Marts larger than this show PostgreSQL's row estimate rather than a count (read_marts).
+EXACT_COUNT_LIMIT = 1_000_000
 TREND_RUNS = 10
 # Boolean columns of the fact that are not QC flags: gaps are shown as completeness, and
 # is_valid is the absence of every flag.
@@ -158,11 +160,15 @@ class RejectedTable:
 
 @dataclass(frozen=True)
 class MartCount:
-    """Rows in one mart table; `rows` is None when the table does not exist."""
+    """Rows in one mart table; `rows` is None when the table does not exist.
+
+    `estimated`: `rows` is PostgreSQL's own estimate (see read_marts), not a count.
+    """
 
     schema: str
     table: str
     rows: int | None
+    estimated: bool = False
 
     @property
     def qualified_name(self) -> str:
@@ -556,14 +562,31 @@ def _first(cursor: Cursor) -> Any:
     return row[0] if row else None
 
 
-def read_marts(cursor: Cursor) -> tuple[MartCount, ...]:
+def read_marts(cursor: Cursor, exact_limit: int = EXACT_COUNT_LIMIT) -> tuple[MartCount, ...]:
+    """Rows per mart: counted up to `exact_limit` rows, PostgreSQL's estimate beyond.
+
+    A `count(*)` reads the whole table, so on a year of the fleet it made the page cost
+    grow with the history (0.6 s after 30 days, 4.6 s after 365). Beyond the limit the
+    page shows `pg_class.reltuples`, which the `analyze` each incremental model runs
+    after its build keeps within a fraction of a percent; a table never analyzed (-1)
+    is counted.
+    """
     counts = []
     for schema, table in MART_TABLES:
-        rows = None
-        if _columns(cursor, schema, table):
-            cursor.execute(sql.SQL("select count(*) from {}").format(_ident(schema, table)))
-            rows = int(_first(cursor))
-        counts.append(MartCount(schema, table, rows))
+        if not _columns(cursor, schema, table):
+            counts.append(MartCount(schema, table, None))
+            continue
+        name = _ident(schema, table)
+        cursor.execute(
+            "select reltuples::bigint from pg_class where oid = %s::regclass",
+            (name.as_string(cursor),),
+        )
+        estimate = int(_first(cursor))
+        if estimate >= exact_limit:
+            counts.append(MartCount(schema, table, estimate, estimated=True))
+            continue
+        cursor.execute(sql.SQL("select count(*) from {}").format(name))
+        counts.append(MartCount(schema, table, int(_first(cursor))))
     return tuple(counts)
 
 

@@ -351,13 +351,23 @@ def marts(counts: Sequence[MartCount]) -> str:
     rows = []
     for mart in counts:
         state = "" if mart.rows is not None else ' <span class="badge bad">missing</span>'
+        shown = ("≈ " if mart.estimated else "") + number(mart.rows)
         rows.append(
-            f"<tr{attrs(data_mart=mart.qualified_name, data_rows=mart.rows)}>"
-            f"<td><code>{esc(mart.qualified_name)}</code>{state}</td>{_num_cell(mart.rows)}</tr>"
+            f"<tr{attrs(data_mart=mart.qualified_name, data_rows=mart.rows)}"
+            f"{attrs(data_estimated=mart.estimated)}>"
+            f"<td><code>{esc(mart.qualified_name)}</code>{state}</td>"
+            f'<td class="num">{esc(shown)}</td></tr>'
         )
+    note = (
+        '<p class="muted" id="marts-estimated">≈: PostgreSQL\'s estimate from the statistics '
+        "of the last build (a table this large is not counted row by row on every run).</p>"
+        if any(mart.estimated for mart in counts)
+        else ""
+    )
     return (
         '<section id="marts"><h2>Rows in the marts</h2>'
         + _table([("Table", False), ("Rows", True)], rows, id="mart-counts")
+        + note
         + "</section>"
     )
 

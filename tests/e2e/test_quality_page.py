@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from loaders import warehouse
+from loaders.quality_report import figures
 from loaders.settings import Settings, load_settings
 
 CRITICAL_SIGNALS = (
@@ -252,6 +253,21 @@ def test_rejected_rows_and_marts_equal_sql(demo, page: Page) -> None:  # noqa: A
         assert int(page.having(data_mart=mart)[0]["data-rows"]) == scalar(
             settings, f"select count(*) from {mart}"
         )
+
+
+def test_a_mart_over_the_exact_count_limit_shows_postgresql_estimate(demo) -> None:  # noqa: ANN001
+    # The demo's marts are small; a limit of one row makes the fact "large". Its estimate
+    # is the one the analyze after its build left, which for a table this small is exact.
+    settings, _, _ = demo
+    connection = warehouse.connect(settings, "transformer")
+    try:
+        with connection.cursor() as cursor:
+            marts = {m.qualified_name: m for m in figures.read_marts(cursor, exact_limit=1)}
+    finally:
+        connection.close()
+    fact = marts["core.fct_turbine_measurements"]
+    assert fact.estimated
+    assert fact.rows == scalar(settings, "select count(*) from core.fct_turbine_measurements")
 
 
 def test_completeness_of_one_turbine_matches_sql(demo, page: Page) -> None:  # noqa: ANN001

@@ -284,7 +284,11 @@ def _figures(run_id: str = "20251101T020000Z-abc123") -> figures.Figures:
                 0,
             ),
         ),
-        marts=(figures.MartCount("core", "dim_turbine", 3), figures.MartCount("core", "x", None)),
+        marts=(
+            figures.MartCount("core", "dim_turbine", 3),
+            figures.MartCount("core", "x", None),
+            figures.MartCount("core", "big", 5_253_000, estimated=True),
+        ),
         completeness=completeness,
         completeness_origin="quality.quality_completeness",
         histogram=figures.wind_bins({2: 5, 12: 9, 30: 1}),
@@ -348,6 +352,9 @@ def test_the_page_carries_its_figures_as_data_attributes() -> None:
         ("T02", "active_power"): "good",
     }
     assert _with(tags, **{"data-mart": "core.x"})[0].get("data-rows") is None
+    assert "data-estimated" not in _with(tags, **{"data-mart": "core.dim_turbine"})[0]
+    assert "data-estimated" in _with(tags, **{"data-mart": "core.big"})[0]
+    assert "≈ 5,253,000" in html and 'id="marts-estimated"' in html
     reject = _with(tags, **{"data-rejected-table": "raw.production_daily__rejected"})[0]
     assert (reject["data-rows"], reject["data-rows-this-run"]) == ("3", "1")
     assert [a["data-run-id"] for a in _with(tags) if "data-rows-loaded" in a] == [

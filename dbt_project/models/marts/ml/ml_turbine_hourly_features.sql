@@ -6,7 +6,8 @@
       rolling        24 h and 7 d mean and standard deviation of each temperature, over the
                      10-minute values of the window ending with the hour (window frames
                      "range between ... preceding and current row"; exact, from the
-                     hourly counts, sums and sums of squares)
+                     hourly counts, sums and sums of squares, summed as numeric so that
+                     PostgreSQL slides each frame instead of re-adding it per row)
       residuals      a component temperature minus what the turbine's own past predicts
                      from load and a reference temperature (ambient; for the gearbox
                      bearing, the gearbox oil that bathes it, which follows load and
@@ -109,6 +110,36 @@ hours_with_lagged_load as (
 
 ),
 
+-- The fit's points as exact numbers: PostgreSQL slides a window of numeric sums by adding
+-- the hour entering and removing the one leaving, where a sum of double precision or a
+-- regr_* aggregate is recomputed over the whole frame for every row (720 hours for the
+-- fit): the difference between seconds and minutes on a year of the fleet.
+fit_points as (
+
+    select
+        {%- for name, reference in residual_references.items() %}
+        case
+            when
+                {{ name }}_is_fit_point
+                and load_factor_3h is not null
+                and {{ name }}_mean is not null
+                and {{ reference }}_mean is not null
+                then load_factor_3h::numeric
+        end as {{ name }}_fit_x,
+        case
+            when
+                {{ name }}_is_fit_point
+                and load_factor_3h is not null
+                and {{ name }}_mean is not null
+                and {{ reference }}_mean is not null
+                then ({{ name }}_mean - {{ reference }}_mean)::numeric
+        end as {{ name }}_fit_y,
+        {%- endfor %}
+        *
+    from hours_with_lagged_load
+
+),
+
 rolling as (
 
     select
@@ -116,25 +147,21 @@ rolling as (
         {%- for window_name in ['24h', '7d'] %}
         sum({{ signal.signal }}_value_count) over w{{ window_name }}
             as {{ signal.signal }}_n_{{ window_name }},
-        sum({{ signal.signal }}_sum) over w{{ window_name }}
+        sum({{ signal.signal }}_sum::numeric) over w{{ window_name }}
             as {{ signal.signal }}_s_{{ window_name }},
-        sum({{ signal.signal }}_sum_squares) over w{{ window_name }}
+        sum({{ signal.signal }}_sum_squares::numeric) over w{{ window_name }}
             as {{ signal.signal }}_q_{{ window_name }},
         {%- endfor %}
         {%- endfor %}
-        {%- for name, reference in residual_references.items() %}
-        regr_slope({{ name }}_mean - {{ reference }}_mean, load_factor_3h) filter (
-            where {{ name }}_is_fit_point
-        ) over wfit as {{ name }}_fit_slope,
-        regr_intercept({{ name }}_mean - {{ reference }}_mean, load_factor_3h) filter (
-            where {{ name }}_is_fit_point
-        ) over wfit as {{ name }}_fit_intercept,
-        regr_count({{ name }}_mean - {{ reference }}_mean, load_factor_3h) filter (
-            where {{ name }}_is_fit_point
-        ) over wfit as {{ name }}_fit_count,
+        {%- for name in residual_signals %}
+        count({{ name }}_fit_x) over wfit as {{ name }}_fit_count,
+        sum({{ name }}_fit_x) over wfit as {{ name }}_fit_sx,
+        sum({{ name }}_fit_y) over wfit as {{ name }}_fit_sy,
+        sum({{ name }}_fit_x * {{ name }}_fit_x) over wfit as {{ name }}_fit_sxx,
+        sum({{ name }}_fit_x * {{ name }}_fit_y) over wfit as {{ name }}_fit_sxy,
         {%- endfor %}
         *
-    from hours_with_lagged_load
+    from fit_points
     window
         w24h as (
             partition by turbine_id order by hour_at
@@ -149,6 +176,38 @@ rolling as (
             range between interval '{{ fit_days }} days' preceding
             and interval '1 hour' preceding
         )
+
+),
+
+-- The least-squares line of each fit (what regr_slope and regr_intercept return), from
+-- the window's exact sums.
+fit_slopes as (
+
+    select
+        {%- for name in residual_signals %}
+        (
+            {{ name }}_fit_count * {{ name }}_fit_sxy - {{ name }}_fit_sx * {{ name }}_fit_sy
+        ) / nullif(
+            {{ name }}_fit_count * {{ name }}_fit_sxx - {{ name }}_fit_sx * {{ name }}_fit_sx, 0
+        ) as {{ name }}_fit_slope_exact,
+        {%- endfor %}
+        *
+    from rolling
+
+),
+
+fits as (
+
+    select
+        {%- for name in residual_signals %}
+        {{ name }}_fit_slope_exact::double precision as {{ name }}_fit_slope,
+        (
+            ({{ name }}_fit_sy - {{ name }}_fit_slope_exact * {{ name }}_fit_sx)
+            / nullif({{ name }}_fit_count, 0)
+        )::double precision as {{ name }}_fit_intercept,
+        {%- endfor %}
+        *
+    from fit_slopes
 
 ),
 
@@ -168,7 +227,7 @@ residuals as (
         end as {{ name }}_residual,
         {%- endfor %}
         *
-    from rolling
+    from fits
 
 ),
 
@@ -234,11 +293,13 @@ features as (
         {%- set s = 'residual_rolling.' ~ signal.signal ~ '_s_' ~ window_name %}
         {%- set q = 'residual_rolling.' ~ signal.signal ~ '_q_' ~ window_name %}
         case
-            when {{ n }} > 0 then {{ s }} / {{ n }}
+            when {{ n }} > 0 then ({{ s }} / {{ n }})::double precision
         end as {{ signal.signal }}_mean_{{ window_name }},
         case
             when {{ n }} > 1
-                then sqrt(greatest(({{ q }} - {{ s }} * {{ s }} / {{ n }}) / ({{ n }} - 1), 0))
+                then sqrt(greatest(
+                    (({{ q }} - {{ s }} * {{ s }} / {{ n }}) / ({{ n }} - 1))::double precision, 0
+                ))
         end as {{ signal.signal }}_std_{{ window_name }},
         {%- endfor %}
         {%- endfor %}

@@ -211,12 +211,17 @@ fits as (
 
 ),
 
+-- Only for the hours written and the day before them (their 24-hour mean reads it): the
+-- fit's numeric arithmetic is the costliest part of the model, and the hours read before
+-- are context for the sliding sums only.
 residuals as (
 
     select
         {%- for name, reference in residual_references.items() %}
         case
-            when {{ name }}_fit_count >= {{ min_fit_hours }}
+            when
+                {{ name }}_fit_count >= {{ min_fit_hours }}
+                and {{ in_write_window(first_date, 'hour_date', 1) }}
                 then
                     {{ name }}_mean
                     - (
@@ -231,14 +236,16 @@ residuals as (
 
 ),
 
+-- A numeric mean slides too: each hour's residual (an expression over the fit's sums) is
+-- evaluated when it enters the frame and when it leaves, not once per hour of every frame.
 residual_rolling as (
 
     select
         {%- for name in residual_signals %}
-        avg({{ name }}_residual) over (
+        avg({{ name }}_residual::numeric) over (
             partition by turbine_id order by hour_at
             range between interval '23 hours' preceding and current row
-        ) as {{ name }}_residual_mean_24h,
+        )::double precision as {{ name }}_residual_mean_24h,
         {%- endfor %}
         *
     from residuals

@@ -10,6 +10,9 @@
     (weekly, and after a backfill or a full refresh). One place instead of a `where` on
     every test: a generic test's `where` cannot call a project macro, and an environment
     variable, unlike a --vars value that changes daily, keeps dbt's partial parsing.
+    `offset 0` keeps the filtered rows a subquery of their own: merged into the test's
+    query, PostgreSQL answered `measured_at is null` by walking the whole
+    (turbine_id, measured_at) index, a cost that grows with the history.
 -#}
 {% macro get_where_subquery(relation) -%}
 {%- set conditions = [
@@ -20,6 +23,7 @@
             (
                 select * from {{ relation }}
                 where ({{ conditions | join(') and (') }})
+                offset 0
             ) dbt_subquery
 {%- endset -%}
 {{ return(filtered) }}

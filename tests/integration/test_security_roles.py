@@ -116,6 +116,23 @@ def test_no_role_can_log_in_as_the_owner(demo) -> None:  # noqa: ANN001
         warehouse.connect(owner, "analyst")
 
 
+def _setting(settings: Settings, role: str, name: str) -> str:
+    connection = warehouse.connect(settings, role)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"show {name}")
+            return cursor.fetchone()[0]
+    finally:
+        connection.close()
+
+
+def test_dbt_role_runs_without_jit_and_the_analyst_keeps_the_server_setting(demo) -> None:  # noqa: ANN001
+    # JIT compilation made the daily dbt build grow with the history (01_roles.sql).
+    settings = demo[0]
+    assert _setting(settings, "transformer", "jit") == "off"
+    assert _setting(settings, "analyst", "jit") == _setting(settings, "admin", "jit")
+
+
 def test_a_run_refuses_to_start_as_a_superuser(demo) -> None:  # noqa: ANN001
     settings, _, _ = demo
     as_admin = replace(settings, transformer_user=settings.admin_user)

@@ -11,9 +11,11 @@ intervention turns its periods to `down` and gives the month before it failure l
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -254,3 +256,27 @@ def test_incremental_runs_equal_full_refresh(copy: Settings) -> None:
         if (found := differences(copy, table, snapshot_name(table))) != (0, 0)
     }
     assert not different, f"(missing, unexpected) rows of the incremental run: {different}"
+
+
+def test_every_incremental_table_is_vacuumed_after_each_run(demo) -> None:  # noqa: ANN001
+    # A fixed dead-row threshold (macros/autovacuum_each_run.sql): with PostgreSQL's
+    # default, a year-long table would wait weeks of daily windows for autovacuum.
+    settings = demo[0]
+    manifest = json.loads((Path(settings.dbt_target_dir) / "manifest.json").read_text())
+    incremental = {
+        f"{node['schema']}.{node['alias']}"
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["config"]["materialized"] == "incremental"
+    }
+    connection = warehouse.connect(settings, "admin")
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "select relnamespace::regnamespace::text || '.' || relname from pg_class "
+                "where reloptions @> array['autovacuum_vacuum_scale_factor=0', "
+                "'autovacuum_vacuum_threshold=10000']"
+            )
+            tuned = {row[0] for row in cursor.fetchall()}
+    finally:
+        connection.close()
+    assert len(incremental) >= 10 and tuned == incremental

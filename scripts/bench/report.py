@@ -128,6 +128,13 @@ def section(results: dict[str, Any]) -> list[str]:
         if run:
             parts = ", ".join(f"{name} {value:.1f} s" for name, value in run["parts"].items())
             lines += ["", f"Daily run split: {parts}."]
+        settled = measured.get("settled_seconds")
+        if settled:
+            lines += [
+                "",
+                "Before the new day and before the daily run, the night between two runs "
+                f"(`VACUUM`, `CHECKPOINT`, untimed): {' s, '.join(map(str, settled))} s.",
+            ]
         missing = [label for key, label in STEPS if key not in measured]
         if missing:
             lines += ["", f"Not measured in this run (stopped before): {'; '.join(missing)}."]

@@ -19,7 +19,7 @@ from typing import Any
 
 from loaders.quality_report import publish
 from loaders.quality_report.dbt_results import DbtResults
-from loaders.quality_report.figures import Figures, TrendRun, pct
+from loaders.quality_report.figures import RECENT_DAYS, Figures, TrendRun, pct
 
 SUMMARY = "summary.json"
 SUMMARY_VERSION = 1
@@ -61,7 +61,9 @@ MEASURES: tuple[Measure, ...] = (
     Measure("fact_rows", "Rows in core.fct_turbine_measurements"),
     Measure("pct_present", "Periods present", "%", "higher", 2),
     Measure("pct_non_null", "Critical values present", "%", "higher", 2),
-    Measure("qc_flagged_rows", "Periods with a QC flag", better="lower"),
+    Measure(
+        "qc_flagged_rows", f"Periods with a QC flag (newest {RECENT_DAYS} days)", better="lower"
+    ),
     Measure("volume_days_outside", "Days outside the usual volume", better="lower"),
     Measure("dbt_test_problems", "dbt tests not passed", better="lower"),
     Measure("duration_seconds", "Duration", "s", "lower", 1),

@@ -270,6 +270,28 @@ def test_a_mart_over_the_exact_count_limit_shows_postgresql_estimate(demo) -> No
     assert fact.rows == scalar(settings, "select count(*) from core.fct_turbine_measurements")
 
 
+def test_qc_flags_and_power_curve_read_the_newest_days_only(demo) -> None:  # noqa: ANN001
+    # The page reads the newest 31 days (the whole demo month); a week shows the bound.
+    settings, _, _ = demo
+    connection = warehouse.connect(settings, "transformer")
+    try:
+        with connection.cursor() as cursor:
+            flags = figures.read_qc_flags(cursor, days=7)
+            curve = figures.read_power_curve(cursor, days=7)
+    finally:
+        connection.close()
+    assert flags is not None and curve is not None
+    week = f"from {FACT} where measured_date > (select max(measured_date) - 7 from {FACT})"
+    rows, flagged = query(
+        settings, f"select count(*), count(*) filter (where qc_flag_count > 0) {week}"
+    )[0]
+    assert sum(flags.rows.values()) == rows < scalar(settings, f"select count(*) from {FACT}")
+    assert sum(flags.flagged_rows.values()) == flagged
+    measured = f"{week} and wind_speed_avg is not null and active_power_avg is not null"
+    assert curve.total_points == scalar(settings, f"select count(*) {measured}")
+    assert "where measured_date >= " in flags.origin and flags.origin == curve.origin
+
+
 def test_completeness_of_one_turbine_matches_sql(demo, page: Page) -> None:  # noqa: ANN001
     settings, _, _ = demo
     # The turbine with the most gaps: the demo's dropouts make its figures non-trivial.

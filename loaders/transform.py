@@ -178,8 +178,10 @@ def test_window_from(settings: Settings, reprocess_days: int) -> str:
             built = (found[0] if found else None) or seen
             candidates = [
                 "(select max(measured_date) from raw.scada_measurements) - %(days)s",
-                "(select min(measured_date) from raw.scada_measurements "
-                "where _dlt_load_id > %(seen)s)",
+                # through the load-id index (offset 0), as in the macro: not a walk of
+                # the measured_date index through the whole history
+                "(select min(measured_date) from (select measured_date "
+                "from raw.scada_measurements where _dlt_load_id > %(seen)s offset 0) as newer)",
             ]
             for table, column in _EVENT_SOURCES:
                 cursor.execute("select to_regclass(%s) is not null", (table,))

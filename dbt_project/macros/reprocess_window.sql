@@ -42,9 +42,14 @@
 select coalesce(max(dlt_load_id), '0') from {{ relation }}
 {%- endset -%}
 {%- set seen = run_query(seen_query).columns[0].values()[0] -%}
+{#- the newer loads' rows through the load-id index, then their oldest day (`offset 0`):
+    left to itself, PostgreSQL walks the measured_date index from the oldest day until a
+    row of a newer load turns up, i.e. through the whole history (0.8 s per model after a
+    year, 8 ms this way) -#}
 {%- set candidates = [
     '(select max(measured_date) from ' ~ scada ~ ') - ' ~ var('reprocess_days', 3),
-    '(select min(measured_date) from ' ~ scada ~ " where _dlt_load_id > '" ~ seen ~ "')",
+    '(select min(measured_date) from (select measured_date from ' ~ scada
+    ~ " where _dlt_load_id > '" ~ seen ~ "' offset 0) as newer_loads)",
 ] -%}
 {%- if with_events -%}
 {#- events: loads after the model's last build, i.e. its last `analyze` post-hook (the

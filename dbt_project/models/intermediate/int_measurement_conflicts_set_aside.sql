@@ -39,13 +39,7 @@ fingerprinted as (
 
     select
         *,
-        md5(
-            row(
-                {%- for signal in measurement_signals() %}
-                {{ signal.column }}{{ ',' if not loop.last }}
-                {%- endfor %}
-            )::text
-        ) as signal_fingerprint
+        {{ signal_fingerprint() }} as signal_fingerprint
     from measurements
 
 ),
@@ -71,11 +65,7 @@ versions as (
         periods.distinct_version_count,
         row_number() over (
             partition by fingerprinted.turbine_id, fingerprinted.measured_at
-            order by
-                fingerprinted.source_row_id desc nulls last,
-                fingerprinted.source_table asc,
-                fingerprinted.signal_fingerprint asc,
-                fingerprinted.dlt_id asc
+            order by {{ kept_version_first('fingerprinted') }}
         ) as row_rank
     from fingerprinted
     inner join periods

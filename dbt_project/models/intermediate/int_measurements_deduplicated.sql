@@ -38,13 +38,7 @@ fingerprinted as (
 
     select
         *,
-        md5(
-            row(
-                {%- for signal in measurement_signals() %}
-                {{ signal.column }}{{ ',' if not loop.last }}
-                {%- endfor %}
-            )::text
-        ) as signal_fingerprint
+        {{ signal_fingerprint() }} as signal_fingerprint
     from measurements
 
 ),
@@ -67,11 +61,7 @@ ranked as (
         *,
         row_number() over (
             partition by turbine_id, measured_at
-            order by
-                source_row_id desc nulls last,
-                source_table asc,
-                signal_fingerprint asc,
-                dlt_id asc
+            order by {{ kept_version_first() }}
         ) as row_rank
     from fingerprinted
 

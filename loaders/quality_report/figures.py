@@ -738,8 +738,8 @@ def recent_fact_days(cursor: Cursor, days: int) -> tuple[sql.Composable, str]:
     return condition, f"{table} where measured_date >= '{first.isoformat()}'"
 
 
-def read_qc_flags(cursor: Cursor, days: int = RECENT_DAYS) -> QcFlags | None:
-    """Rows flagged per QC flag column and turbine over the fact's newest `days` days."""
+def read_qc_flags(cursor: Cursor, recent: tuple[sql.Composable, str]) -> QcFlags | None:
+    """Rows flagged per QC flag column and turbine over `recent` (recent_fact_days)."""
     cursor.execute(
         """
         select column_name from information_schema.columns
@@ -763,7 +763,7 @@ def read_qc_flags(cursor: Cursor, days: int = RECENT_DAYS) -> QcFlags | None:
     counts = sql.SQL("").join(
         sql.SQL(", count(*) filter (where {})").format(sql.Identifier(flag)) for flag in flags
     )
-    recent, origin = recent_fact_days(cursor, days)
+    condition, origin = recent
     cursor.execute(
         sql.SQL(
             "select turbine_id, count(*), count(*) filter (where {any_flag}){counts} "
@@ -772,7 +772,7 @@ def read_qc_flags(cursor: Cursor, days: int = RECENT_DAYS) -> QcFlags | None:
             any_flag=any_flag,
             counts=counts,
             table=_ident(FACT_SCHEMA, FACT_TABLE),
-            recent=recent,
+            recent=condition,
         )
     )
     turbines, rows, flagged, found = [], {}, {}, {}
@@ -890,10 +890,10 @@ def scatter_steps(total: int, flagged: int, limit: int = MAX_SCATTER_POINTS) -> 
     return step, flagged_step
 
 
-def read_power_curve(cursor: Cursor, days: int = RECENT_DAYS) -> PowerCurve | None:
-    """Active power against wind speed for every present period of the fact's newest
-    `days` days with both values, or a deterministic sample of them (`scatter_steps`) when
-    there are too many to draw.
+def read_power_curve(cursor: Cursor, recent: tuple[sql.Composable, str]) -> PowerCurve | None:
+    """Active power against wind speed for every present period of `recent`
+    (recent_fact_days) with both values, or a deterministic sample of them
+    (`scatter_steps`) when there are too many to draw.
 
     The sample keeps the periods whose index on the 10-minute time grid (10-minute steps
     since 1970) is a multiple of the step: the same data always gives the same picture,
@@ -911,9 +911,9 @@ def read_power_curve(cursor: Cursor, days: int = RECENT_DAYS) -> PowerCurve | No
         else sql.SQL("false")
     )
     table = _ident(FACT_SCHEMA, FACT_TABLE)
-    recent, origin = recent_fact_days(cursor, days)
+    condition, origin = recent
     measured = sql.SQL("{} and wind_speed_avg is not null and active_power_avg is not null").format(
-        recent
+        condition
     )
     cursor.execute(
         sql.SQL("select count(*), count(*) filter (where {flagged}) from {table} where {m}").format(
@@ -995,6 +995,7 @@ def collect(settings: Settings, run_id: str) -> Figures:
             completeness, completeness_origin = read_completeness(cursor)
             histogram, histogram_origin = read_wind_histogram(cursor)
             window = volume_window(cursor, run)
+            recent = recent_fact_days(cursor, RECENT_DAYS)
             figures = Figures(
                 run_id=run_id,
                 run=run,
@@ -1007,10 +1008,10 @@ def collect(settings: Settings, run_id: str) -> Figures:
                 histogram_origin=histogram_origin,
                 trend=read_trend(cursor),
                 collected_at=datetime.now(UTC),
-                qc_flags=read_qc_flags(cursor),
+                qc_flags=read_qc_flags(cursor, recent),
                 volume=read_volume(cursor, window),
                 volume_window=window,
-                power_curve=read_power_curve(cursor),
+                power_curve=read_power_curve(cursor, recent),
             )
         connection.rollback()
     finally:

@@ -276,8 +276,9 @@ def test_qc_flags_and_power_curve_read_the_newest_days_only(demo) -> None:  # no
     connection = warehouse.connect(settings, "transformer")
     try:
         with connection.cursor() as cursor:
-            flags = figures.read_qc_flags(cursor, days=7)
-            curve = figures.read_power_curve(cursor, days=7)
+            newest_week = figures.recent_fact_days(cursor, 7)
+            flags = figures.read_qc_flags(cursor, newest_week)
+            curve = figures.read_power_curve(cursor, newest_week)
     finally:
         connection.close()
     assert flags is not None and curve is not None

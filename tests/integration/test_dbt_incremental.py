@@ -268,15 +268,13 @@ def test_every_incremental_table_is_vacuumed_after_each_run(demo) -> None:  # no
         for node in manifest["nodes"].values()
         if node["resource_type"] == "model" and node["config"]["materialized"] == "incremental"
     }
-    connection = warehouse.connect(settings, "admin")
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "select relnamespace::regnamespace::text || '.' || relname from pg_class "
-                "where reloptions @> array['autovacuum_vacuum_scale_factor=0', "
-                "'autovacuum_vacuum_threshold=10000']"
-            )
-            tuned = {row[0] for row in cursor.fetchall()}
-    finally:
-        connection.close()
+    tuned = {
+        row[0]
+        for row in execute(
+            settings,
+            "select relnamespace::regnamespace::text || '.' || relname from pg_class "
+            "where reloptions @> array['autovacuum_vacuum_scale_factor=0', "
+            "'autovacuum_vacuum_threshold=10000']",
+        )
+    }
     assert len(incremental) >= 10 and tuned == incremental

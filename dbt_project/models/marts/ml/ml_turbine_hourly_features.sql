@@ -110,6 +110,23 @@ hours_with_lagged_load as (
 
 ),
 
+-- The hours a fit uses: fit points with both coordinates (what regr_* would count).
+fit_pairs as (
+
+    select
+        {%- for name, reference in residual_references.items() %}
+        (
+            {{ name }}_is_fit_point
+            and load_factor_3h is not null
+            and {{ name }}_mean is not null
+            and {{ reference }}_mean is not null
+        ) as {{ name }}_is_fit_pair,
+        {%- endfor %}
+        *
+    from hours_with_lagged_load
+
+),
+
 -- The fit's points as exact numbers: PostgreSQL slides a window of numeric sums by adding
 -- the hour entering and removing the one leaving, where a sum of double precision or a
 -- regr_* aggregate is recomputed over the whole frame for every row (720 hours for the
@@ -119,24 +136,14 @@ fit_points as (
     select
         {%- for name, reference in residual_references.items() %}
         case
-            when
-                {{ name }}_is_fit_point
-                and load_factor_3h is not null
-                and {{ name }}_mean is not null
-                and {{ reference }}_mean is not null
-                then load_factor_3h::numeric
+            when {{ name }}_is_fit_pair then load_factor_3h::numeric
         end as {{ name }}_fit_x,
         case
-            when
-                {{ name }}_is_fit_point
-                and load_factor_3h is not null
-                and {{ name }}_mean is not null
-                and {{ reference }}_mean is not null
-                then ({{ name }}_mean - {{ reference }}_mean)::numeric
+            when {{ name }}_is_fit_pair then ({{ name }}_mean - {{ reference }}_mean)::numeric
         end as {{ name }}_fit_y,
         {%- endfor %}
         *
-    from hours_with_lagged_load
+    from fit_pairs
 
 ),
 

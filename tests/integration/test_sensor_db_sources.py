@@ -393,3 +393,49 @@ def test_late_rows_within_the_lookback_land_and_reruns_do_not_duplicate(
         f"where _source_table = '{table}' and turbine_id = 'T09'",
     )
     assert late_row == [(pytest.approx(10.0), "2025-10-25")]
+
+
+def test_raw_measurements_get_their_indexes_and_statistics_after_a_load(
+    sensor_settings: Settings, tmp_path: Path
+) -> None:
+    """The look-up indexes are built (again, if one was dropped) and the look-up columns
+    analyzed after every load: without them each daily look-up scans the whole history."""
+    url = f"sqlite:///{tmp_path / 'historian.db'}"
+    table = f"indexed_{secrets.token_hex(2)}"
+    create_source_table(url, table, "wide", "utc_text")
+    run_settings = replace(
+        sensor_settings,
+        sensor_db_url=url,
+        sensor_table=table,
+        sensor_mapping=mapping_file(tmp_path, "wide", "UTC"),
+    )
+    pseudonymiser = Pseudonymiser(run_settings.pseudonym_key)
+    pipeline.load_sensor_db(run_settings, LAST_DAY, LAST_DAY, pseudonymiser)
+    with warehouse.connect(run_settings, "admin") as connection, connection.cursor() as cursor:
+        cursor.execute(f"drop index raw.{next(iter(pipeline.RAW_MEASUREMENT_INDEXES))}")
+        cursor.execute(
+            "select pg_stat_reset_single_table_counters('raw.scada_measurements'::regclass)"
+        )
+    connection.close()
+
+    pipeline.load_sensor_db(run_settings, LAST_DAY, LAST_DAY, pseudonymiser)
+
+    indexes = query(
+        run_settings,
+        "select indexname from pg_indexes "
+        "where schemaname = 'raw' and tablename = 'scada_measurements'",
+    )
+    assert set(pipeline.RAW_MEASUREMENT_INDEXES) <= {name for (name,) in indexes}
+    analyzed = query(
+        run_settings,
+        "select attname from pg_stats "
+        "where schemaname = 'raw' and tablename = 'scada_measurements'",
+    )
+    wanted = {name.strip() for name in pipeline.RAW_MEASUREMENT_STATISTICS.split(",")}
+    assert wanted <= {name for (name,) in analyzed}
+    [(analyze_count,)] = query(
+        run_settings,
+        "select analyze_count from pg_stat_user_tables "
+        "where schemaname = 'raw' and relname = 'scada_measurements'",
+    )
+    assert analyze_count == 1

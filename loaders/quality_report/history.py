@@ -22,7 +22,10 @@ from loaders.quality_report.dbt_results import DbtResults
 from loaders.quality_report.figures import RECENT_DAYS, Figures, TrendRun, pct
 
 SUMMARY = "summary.json"
-SUMMARY_VERSION = 1
+# Version 2: the QC-flag figure counts the fact's newest RECENT_DAYS days, under a new key
+# (`qc_flagged_recent_rows`); version 1 counted the whole history as `qc_flagged_rows`. A
+# figure whose meaning changes gets a new key, so that no trend or comparison mixes the two.
+SUMMARY_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,7 @@ class KeyFigures:
     fact_rows: int | None = None
     pct_present: float | None = None
     pct_non_null: float | None = None
-    qc_flagged_rows: int | None = None
+    qc_flagged_recent_rows: int | None = None
     volume_days_outside: int | None = None
     dbt_tests: int | None = None
     dbt_test_problems: int | None = None
@@ -62,7 +65,9 @@ MEASURES: tuple[Measure, ...] = (
     Measure("pct_present", "Periods present", "%", "higher", 2),
     Measure("pct_non_null", "Critical values present", "%", "higher", 2),
     Measure(
-        "qc_flagged_rows", f"Periods with a QC flag (newest {RECENT_DAYS} days)", better="lower"
+        "qc_flagged_recent_rows",
+        f"Periods with a QC flag (newest {RECENT_DAYS} days)",
+        better="lower",
     ),
     Measure("volume_days_outside", "Days outside the usual volume", better="lower"),
     Measure("dbt_test_problems", "dbt tests not passed", better="lower"),
@@ -94,7 +99,7 @@ def key_figures(figures: Figures, dbt: DbtResults | None) -> KeyFigures:
         fact_rows=fact,
         pct_present=pct(present, expected) if expected else None,
         pct_non_null=pct(non_null, signal_expected) if signal_expected else None,
-        qc_flagged_rows=figures.qc_flags.total_flagged_rows if figures.qc_flags else None,
+        qc_flagged_recent_rows=figures.qc_flags.total_flagged_rows if figures.qc_flags else None,
         volume_days_outside=(
             sum(len(series.outside_days) for series in figures.volume) if figures.volume else None
         ),

@@ -632,7 +632,7 @@ def test_key_figures_sum_what_the_page_shows() -> None:
     assert key.rows_rejected_this_run == 1 and key.fact_rows is None  # mart missing
     assert key.pct_present == 99.0  # 2 turbines × 99 present of 2 × 100
     assert key.pct_non_null == 94.25  # (99 + 95 + 85 + 98) of 400
-    assert (key.qc_flagged_rows, key.volume_days_outside) == (40, 1)
+    assert (key.qc_flagged_recent_rows, key.volume_days_outside) == (40, 1)
     assert (key.dbt_tests, key.dbt_test_problems) == (4, 3)
 
 
@@ -648,6 +648,18 @@ def test_summaries_round_trip_and_tolerate_junk(tmp_path: Path) -> None:
     (tmp_path / "summary.json").write_text("[1, 2]", encoding="utf-8")
     assert history.read_summary(tmp_path) is None
     assert history.read_summary(tmp_path / "absent") is None
+
+
+def test_a_first_version_summary_s_whole_history_qc_figure_is_not_compared(
+    tmp_path: Path,
+) -> None:
+    """Pages before summary version 2 counted QC flags over the whole history: that figure
+    must not be read as the newest days' one (the trend would jump when it changed)."""
+    (tmp_path / "summary.json").write_text(
+        '{"summary_version": 1, "run_id": "r", "qc_flagged_rows": 90000, "fact_rows": 7}',
+        encoding="utf-8",
+    )
+    assert history.read_summary(tmp_path) == history.KeyFigures("r", fact_rows=7)
 
 
 def test_history_merges_summaries_with_the_audit_rows(tmp_path: Path) -> None:
@@ -667,15 +679,15 @@ def test_history_merges_summaries_with_the_audit_rows(tmp_path: Path) -> None:
 
 def test_comparisons_say_better_or_worse_by_the_figure_s_direction() -> None:
     runs = [
-        history.KeyFigures("r3", pct_present=98.5, qc_flagged_rows=10, rows_loaded=5),
-        history.KeyFigures("r2", pct_present=99.0, qc_flagged_rows=12, rows_loaded=5),
-        history.KeyFigures("r1", pct_present=97.0, qc_flagged_rows=None, rows_loaded=9),
+        history.KeyFigures("r3", pct_present=98.5, qc_flagged_recent_rows=10, rows_loaded=5),
+        history.KeyFigures("r2", pct_present=99.0, qc_flagged_recent_rows=12, rows_loaded=5),
+        history.KeyFigures("r1", pct_present=97.0, qc_flagged_recent_rows=None, rows_loaded=9),
     ]
     found = {c.measure.key: c for c in history.compare(runs)}
     present = found["pct_present"]
     assert (present.previous, present.median, present.verdict) == (99.0, 98.0, "worse")
     assert present.change == pytest.approx(-0.5)
-    flagged = found["qc_flagged_rows"]
+    flagged = found["qc_flagged_recent_rows"]
     assert (flagged.verdict, flagged.median, flagged.runs_compared) == ("better", 12.0, 1)
     assert found["rows_loaded"].verdict == ""  # more rows is neither better nor worse
     assert found["dbt_test_problems"].current is None and found["dbt_test_problems"].verdict == ""

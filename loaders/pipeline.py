@@ -362,7 +362,7 @@ def _index_raw_measurements(settings: Settings) -> None:
                     )
         finally:
             connection.close()
-    except psycopg2.Error as error:
+    except (psycopg2.Error, warehouse.WarehouseError) as error:
         message = " ".join(str(error).split())
         logs.event(
             "sensor_db", f"raw indexes or statistics not updated: {message}", level="warning"

@@ -6,8 +6,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from warehouse_sql import query, scalar
 
-from loaders import pipeline, warehouse
+from loaders import pipeline
 from loaders.demo_park.park import DEMO_END, DEMO_START
 from loaders.settings import Settings
 
@@ -26,18 +27,6 @@ LOAD_METADATA_COLUMNS = (
     "last_rejected_at",
 )
 FLOAT_TYPES = ("double precision", "real")
-
-
-def query(settings: Settings, sql: str, role: str = "admin") -> list[tuple]:
-    with warehouse.connect(settings, role) as connection, connection.cursor() as cursor:
-        cursor.execute(sql)
-        rows = cursor.fetchall()
-    connection.close()
-    return rows
-
-
-def scalar(settings: Settings, sql: str) -> object:
-    return query(settings, sql)[0][0]
 
 
 def table_fingerprints(settings: Settings) -> dict[str, tuple[int, str]]:

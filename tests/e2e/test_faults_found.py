@@ -14,8 +14,8 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 import pytest
+from warehouse_sql import query
 
-from loaders import warehouse
 from loaders.demo_park import park as facts
 from loaders.settings import Settings
 
@@ -23,14 +23,6 @@ FACT = "core.fct_turbine_measurements"
 ML = "ml.ml_turbine_hourly_features"
 PERIOD = timedelta(minutes=10)
 HOUR = timedelta(hours=1)
-
-
-def query(settings: Settings, sql: str, params: tuple = ()) -> list[tuple]:
-    with warehouse.connect(settings, "admin") as connection, connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    connection.close()
-    return rows
 
 
 def faults_of(park: object, kind: str) -> list:

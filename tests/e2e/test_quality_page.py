@@ -21,6 +21,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from warehouse_sql import query, scalar
 
 from loaders import warehouse
 from loaders.quality_report import figures
@@ -105,18 +106,6 @@ class Page(HTMLParser):
         found = [attrs for _, attrs in self.tags if attrs.get("id") == element_id]
         assert len(found) == 1, f"expected one element #{element_id}, found {len(found)}"
         return found[0]
-
-
-def query(settings: Settings, sql: str, params: tuple = ()) -> list[tuple]:
-    with warehouse.connect(settings, "admin") as connection, connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    connection.close()
-    return rows
-
-
-def scalar(settings: Settings, sql: str, params: tuple = ()) -> object:
-    return query(settings, sql, params)[0][0]
 
 
 @pytest.fixture(scope="module")

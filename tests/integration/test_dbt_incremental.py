@@ -18,8 +18,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from warehouse_sql import query
 
-from loaders import transform, warehouse
+from loaders import transform
 from loaders.settings import Settings
 from loaders.transform import TEST_WINDOW_MARGIN_DAYS, run_dbt
 
@@ -66,16 +67,6 @@ LATE_FAILED_AT = datetime(2025, 10, 8, 10, 0, tzinfo=UTC)
 LATE_REPAIRED_AT = LATE_FAILED_AT + timedelta(hours=4)
 
 
-def execute(settings: Settings, statement: str, params: tuple = ()) -> list[tuple]:
-    connection = warehouse.connect(settings, "admin")
-    try:
-        with connection, connection.cursor() as cursor:
-            cursor.execute(statement, params)
-            return cursor.fetchall() if cursor.description else []
-    finally:
-        connection.close()
-
-
 def dbt(settings: Settings, *args: str) -> None:
     completed = run_dbt(settings, *args)
     assert completed.returncode == 0, f"dbt {' '.join(args)} failed (see its output above)"
@@ -93,7 +84,7 @@ def comparable(settings: Settings, table: str) -> str:
     """A select of the table's columns, floating ones rounded to 6 decimals (window sums
     may add the same values in another order)."""
     schema, name = table.split(".")
-    columns = execute(
+    columns = query(
         settings,
         "select column_name, data_type from information_schema.columns "
         "where table_schema = %s and table_name = %s order by ordinal_position",
@@ -113,7 +104,7 @@ def differences(settings: Settings, table: str, snapshot: str) -> tuple[int, int
     columns = comparable(settings, table)
     left = f"select {columns} from {snapshot}"
     right = f"select {columns} from {table}"
-    return execute(
+    return query(
         settings,
         f"select (select count(*) from ({left} except all {right}) as missing), "
         f"(select count(*) from ({right} except all {left}) as unexpected)",
@@ -128,13 +119,13 @@ def late_load(settings: Settings) -> str:
     """The later load: the held days, a reloaded day with a changed value, and a late
     corrective intervention (a copy of a logged one, moved to another turbine and day)."""
     load_id = f"{time.time():.6f}"
-    execute(settings, f"insert into raw.scada_measurements select * from {SCRATCH}.held")
-    execute(
+    query(settings, f"insert into raw.scada_measurements select * from {SCRATCH}.held")
+    query(
         settings,
         "update raw.scada_measurements set _dlt_load_id = %s where measured_date > %s",
         (load_id, FIRST_LOAD_UNTIL),
     )
-    changed = execute(
+    changed = query(
         settings,
         "update raw.scada_measurements set _dlt_load_id = %s, "
         "gearbox_oil_temp_avg = case when measured_at = ("
@@ -146,7 +137,7 @@ def late_load(settings: Settings) -> str:
     assert any(row[0] == 88.8 for row in changed)
     columns = [
         name
-        for (name,) in execute(
+        for (name,) in query(
             settings,
             "select column_name from information_schema.columns "
             "where table_schema = 'raw' and table_name = 'maintenance_log' "
@@ -155,7 +146,7 @@ def late_load(settings: Settings) -> str:
     ]
     replaced = {
         "intervention_id": "intervention_id || '-late'"
-        if execute(
+        if query(
             settings,
             "select data_type from information_schema.columns where table_schema = 'raw' "
             "and table_name = 'maintenance_log' and column_name = 'intervention_id'",
@@ -170,7 +161,7 @@ def late_load(settings: Settings) -> str:
         "_dlt_id": "md5(random()::text)",
     }
     select_list = ", ".join(replaced.get(column, column) for column in columns)
-    inserted = execute(
+    inserted = query(
         settings,
         f"insert into raw.maintenance_log ({', '.join(columns)}) "
         f"select {select_list} from raw.maintenance_log "
@@ -187,21 +178,21 @@ def late_load(settings: Settings) -> str:
 
 
 def test_incremental_runs_equal_full_refresh(copy: Settings) -> None:
-    execute(copy, f"create schema {SCRATCH}")
+    query(copy, f"create schema {SCRATCH}")
     # 1. Only the days up to FIRST_LOAD_UNTIL are loaded: the later ones are held back.
-    execute(
+    query(
         copy,
         f"create table {SCRATCH}.held as select * from raw.scada_measurements "
         "where measured_date > %s",
         (FIRST_LOAD_UNTIL,),
     )
-    execute(
+    query(
         copy, "delete from raw.scada_measurements where measured_date > %s", (FIRST_LOAD_UNTIL,)
     )
     dbt(copy, "run", "--full-refresh")
-    first_days = execute(copy, f"select count(distinct measured_date) from {FACT}")[0][0]
+    first_days = query(copy, f"select count(distinct measured_date) from {FACT}")[0][0]
     assert first_days == FIRST_LOAD_UNTIL.day
-    labels_before = execute(
+    labels_before = query(
         copy,
         f"select count(*) filter (where will_fail_gearbox_30d) from {ML} "
         "where turbine_id = %s and hour_at < %s and hour_at >= %s",
@@ -223,9 +214,9 @@ def test_incremental_runs_equal_full_refresh(copy: Settings) -> None:
     )
     dbt(copy, "run")
     for table in (*INCREMENTAL, *FROM_INCREMENTAL):
-        execute(copy, f"create table {snapshot_name(table)} as table {table}")
+        query(copy, f"create table {snapshot_name(table)} as table {table}")
 
-    (reloaded_value,) = execute(
+    (reloaded_value,) = query(
         copy,
         f"select gearbox_oil_temp_avg from {FACT} where turbine_id = 'MTC-T01' "
         "and measured_at = (select min(measured_at) from raw.scada_measurements "
@@ -233,13 +224,13 @@ def test_incremental_runs_equal_full_refresh(copy: Settings) -> None:
         (RELOADED_DAY,),
     )[0]
     assert reloaded_value == 88.8, "the incremental run missed the reloaded day"
-    (state,) = execute(
+    (state,) = query(
         copy,
         f"select operating_state from {FACT} where turbine_id = %s and measured_at = %s",
         (LATE_TURBINE, LATE_FAILED_AT + timedelta(hours=1)),
     )[0]
     assert state == "down", "the incremental run missed the late intervention"
-    labels_after = execute(
+    labels_after = query(
         copy,
         f"select count(*) filter (where will_fail_gearbox_30d) from {ML} "
         "where turbine_id = %s and hour_at < %s and hour_at >= %s",
@@ -249,7 +240,7 @@ def test_incremental_runs_equal_full_refresh(copy: Settings) -> None:
 
     # 3. A full refresh over the same data gives the same rows, in every incremental model.
     dbt(copy, "run", "--full-refresh")
-    assert execute(copy, f"select count(distinct measured_date) from {FACT}")[0][0] == 31
+    assert query(copy, f"select count(distinct measured_date) from {FACT}")[0][0] == 31
     different = {
         table: found
         for table in (*INCREMENTAL, *FROM_INCREMENTAL)
@@ -270,7 +261,7 @@ def test_every_incremental_table_is_vacuumed_after_each_run(demo) -> None:  # no
     }
     tuned = {
         row[0]
-        for row in execute(
+        for row in query(
             settings,
             "select relnamespace::regnamespace::text || '.' || relname from pg_class "
             "where reloptions @> array['autovacuum_vacuum_scale_factor=0', "

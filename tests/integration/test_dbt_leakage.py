@@ -19,8 +19,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from warehouse_sql import query
 
-from loaders import warehouse
 from loaders.settings import Settings
 from loaders.transform import run_dbt
 
@@ -32,16 +32,6 @@ FEATURE_LOOKAHEAD = timedelta(hours=2)
 # Describes the data set, not a row: how far the loaded data reach (it moves with t).
 # dlt_load_id is load metadata, not a feature.
 NOT_COMPARED = {"labels_observed_until", "dlt_load_id"}
-
-
-def execute(settings: Settings, statement: str, params: tuple = ()) -> list[tuple]:
-    connection = warehouse.connect(settings, "admin")
-    try:
-        with connection, connection.cursor() as cursor:
-            cursor.execute(statement, params)
-            return cursor.fetchall() if cursor.description else []
-    finally:
-        connection.close()
 
 
 def horizon_of(column: str) -> timedelta:
@@ -65,14 +55,14 @@ def same(left: object, right: object) -> bool:
 def mart(settings: Settings) -> tuple[list[str], dict[tuple, dict[str, object]]]:
     columns = [
         name
-        for (name,) in execute(
+        for (name,) in query(
             settings,
             "select column_name from information_schema.columns "
             "where table_schema = 'ml' and table_name = 'ml_turbine_hourly_features' "
             "order by ordinal_position",
         )
     ]
-    rows = execute(settings, f"select {', '.join(columns)} from {ML}")
+    rows = query(settings, f"select {', '.join(columns)} from {ML}")
     by_key = {}
     for row in rows:
         record = dict(zip(columns, row, strict=True))
@@ -89,7 +79,7 @@ def before_and_after(demo, database_copy) -> Iterator[tuple]:  # noqa: ANN001
     before = mart(settings)
     with database_copy(settings, "leak") as copied:
         altered_until = T + timedelta(days=1)
-        execute(
+        query(
             copied,
             "update raw.scada_measurements set "
             "gearbox_bearing_temp_avg = gearbox_bearing_temp_avg + 25, "
@@ -99,12 +89,12 @@ def before_and_after(demo, database_copy) -> Iterator[tuple]:  # noqa: ANN001
             "where measured_at >= %s and measured_at < %s",
             (f"{time.time():.6f}", T, altered_until),
         )
-        execute(
+        query(
             copied, "delete from raw.scada_measurements where measured_at >= %s", (altered_until,)
         )
-        execute(copied, "delete from raw.scada_alarms where started_at >= %s", (T,))
-        execute(copied, "delete from raw.maintenance_log where started_at >= %s", (T,))
-        execute(copied, "delete from raw.weather_hourly where observed_at >= %s", (T,))
+        query(copied, "delete from raw.scada_alarms where started_at >= %s", (T,))
+        query(copied, "delete from raw.maintenance_log where started_at >= %s", (T,))
+        query(copied, "delete from raw.weather_hourly where observed_at >= %s", (T,))
         completed = run_dbt(
             copied, "run", "--full-refresh", "--select", "+ml_turbine_hourly_features"
         )

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from warehouse_sql import query
 
-from loaders import warehouse
 from loaders.settings import Settings
 from loaders.transform import run_dbt
 
@@ -21,30 +21,20 @@ PRODUCTION_TABLES = (
 )
 
 
-def execute(settings: Settings, statement: str) -> list[tuple]:
-    connection = warehouse.connect(settings, "admin")
-    try:
-        with connection, connection.cursor() as cursor:
-            cursor.execute(statement)
-            return cursor.fetchall() if cursor.description else []
-    finally:
-        connection.close()
-
-
 @pytest.fixture(scope="module")
 def without_csv(demo, database_copy) -> Iterator[Settings]:  # noqa: ANN001
     """A copy of the demo month's database without the production CSV loader's tables."""
     settings, _, _ = demo
     with database_copy(settings, "nocsv") as copied:
         for table in PRODUCTION_TABLES:
-            execute(copied, f"drop table if exists {table} cascade")
+            query(copied, f"drop table if exists {table} cascade")
         yield copied
 
 
 def test_a_warehouse_without_csv_tables_builds(without_csv: Settings) -> None:
     completed = run_dbt(without_csv, "build", "--full-refresh")
     assert completed.returncode == 0, "dbt build without the CSV tables failed (output above)"
-    counts = execute(
+    counts = query(
         without_csv,
         "select (select count(*) from staging.stg_production__daily_production), "
         "(select count(*) from staging.stg_production__maintenance_events), "

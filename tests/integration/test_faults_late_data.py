@@ -29,8 +29,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from warehouse_sql import query
 
-from loaders import warehouse
 from loaders.__main__ import main
 from loaders.demo_park.simulator import GeneratedPark
 from loaders.settings import PROJECT_ROOT, Settings
@@ -82,17 +82,6 @@ def split_production_export(export: Path, late: Path) -> None:
     half = len(rows) // 2
     for path, part in ((export, rows[:half]), (late, rows[half:])):
         path.write_text("\r\n".join([header, *part]) + "\r\n", encoding="utf-8-sig")
-
-
-def query(settings: Settings, sql: str, params: tuple = ()) -> list[tuple]:
-    connection = warehouse.connect(settings, "admin")
-    connection.autocommit = True
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchall() if cursor.description else []
-    finally:
-        connection.close()
 
 
 def environment(settings: Settings) -> dict[str, str]:

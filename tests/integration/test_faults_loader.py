@@ -17,6 +17,7 @@ from pathlib import Path
 
 import dlt
 import pytest
+from warehouse_sql import query
 
 from loaders import pipeline, warehouse
 from loaders.settings import Settings
@@ -37,17 +38,6 @@ def loader_settings(
         yield isolated
 
 
-def admin_query(settings: Settings, sql: str, params: tuple = ()) -> list[tuple]:
-    connection = warehouse.connect(settings, "admin")
-    connection.autocommit = True
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchall() if cursor.description else []
-    finally:
-        connection.close()
-
-
 def sensor_db(settings: Settings) -> Path:
     return Path(settings.sensor_db_url.removeprefix("sqlite:///"))
 
@@ -59,17 +49,17 @@ def assert_nothing_lost_nothing_doubled(settings: Settings, last_day: date) -> N
             "select count(*) from scada_10min where ts_utc < date(?, '+1 day')",
             (last_day.isoformat(),),
         ).fetchone()[0]
-    raw_rows = admin_query(settings, "select count(*) from raw.scada_measurements")[0][0]
-    has_rejected = admin_query(
+    raw_rows = query(settings, "select count(*) from raw.scada_measurements")[0][0]
+    has_rejected = query(
         settings, "select to_regclass('raw.scada_measurements__rejected') is not null"
     )[0][0]
     rejected = (
-        admin_query(settings, "select count(*) from raw.scada_measurements__rejected")[0][0]
+        query(settings, "select count(*) from raw.scada_measurements__rejected")[0][0]
         if has_rejected
         else 0
     )
     assert raw_rows + rejected == source_rows
-    doubled = admin_query(
+    doubled = query(
         settings,
         "select turbine_id, measured_at, source_row_id from raw.scada_measurements "
         "group by 1, 2, 3 having count(*) > 1",
@@ -98,14 +88,14 @@ class CutLoader:
         while target.is_alive() and time.monotonic() < deadline:
             if self.times is not None and self.cuts >= self.times:
                 break
-            waiting = admin_query(
+            waiting = query(
                 self.settings,
                 "select pid from pg_stat_activity where usename = %s "
                 "and datname = current_database() and wait_event_type = 'Lock'",
                 (self.settings.loader_user,),
             )
             for (pid,) in waiting:
-                admin_query(self.settings, "select pg_terminate_backend(%s)", (pid,))
+                query(self.settings, "select pg_terminate_backend(%s)", (pid,))
                 self.cuts += 1
             time.sleep(0.05)
         self.blocker.rollback()  # release the table: the loader may go through now
@@ -162,7 +152,7 @@ def test_a_cut_load_is_retried_and_a_load_cut_for_good_is_finished_by_the_next_r
     ), sensor(cut_run).error
     assert {s.name for s in cut_run.sources if s.ok} == {"production_csv", "weather_api"}
     assert pending_packages(loader_settings)  # kept: the database went away, not the data
-    audit_row = admin_query(
+    audit_row = query(
         loader_settings,
         "select status, errors ? 'sensor_db' from audit.pipeline_runs where run_id = %s",
         (cut_run.run_id,),
@@ -196,7 +186,7 @@ def test_a_package_that_can_no_longer_load_is_discarded_deliberately(
     assert result["outcome"].status == "partial" and pending_packages(loader_settings)
     with sqlite3.connect(sensor_db(loader_settings)) as source:
         source.execute("update scada_10min set WMET_HorWdSpd = 7.5 where id = ?", (row_id,))
-    admin_query(
+    query(
         loader_settings,
         "alter table raw.scada_measurements add constraint wind_speed_is_plausible "
         "check (wind_speed_avg is null or wind_speed_avg < 100)",
@@ -212,7 +202,7 @@ def test_a_package_that_can_no_longer_load_is_discarded_deliberately(
     assert next_run.status == "partial"  # said loudly: the operator decides about its days
     assert "discarded load package" in sensor(next_run).error
     assert not pending_packages(loader_settings)
-    assert admin_query(
+    assert query(
         loader_settings,
         "select wind_speed_avg from raw.scada_measurements where source_row_id = %s",
         (row_id,),

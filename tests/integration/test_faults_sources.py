@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
+from warehouse_sql import query
 
-from loaders import pipeline, warehouse
+from loaders import pipeline
 from loaders.__main__ import main
 from loaders.settings import PROJECT_ROOT, Settings
 
@@ -33,16 +34,6 @@ def sources_settings(
         _,
     ):
         yield isolated
-
-
-def query(settings: Settings, sql: str, params: tuple = ()) -> list[tuple]:
-    connection = warehouse.connect(settings, "admin")
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchall()
-    finally:
-        connection.close()
 
 
 def weather_hours_by_day(settings: Settings) -> dict[str, int]:

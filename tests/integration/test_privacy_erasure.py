@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from warehouse_sql import query
 
 from loaders import leakscan, pipeline, warehouse
 from loaders.demo_park import generate
@@ -71,27 +72,16 @@ def _erase(settings: Settings, *args: str, **env: str) -> subprocess.CompletedPr
     )
 
 
-def _query(settings: Settings, statement: str, role: str = "admin") -> list[tuple]:
-    connection = warehouse.connect(settings, role)
-    connection.autocommit = True
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(statement)
-            return cursor.fetchall() if cursor.description else []
-    finally:
-        connection.close()
-
-
 def _row_counts(settings: Settings) -> dict[str, int]:
     tables = ("maintenance_log", "maintenance_log__rejected", "scada_alarms", "production_daily")
-    return {t: _query(settings, f"select count(*) from raw.{t}")[0][0] for t in tables}
+    return {t: query(settings, f"select count(*) from raw.{t}")[0][0] for t in tables}
 
 
 def test_a_technician_is_erased_and_nothing_else_changes(loaded: Settings) -> None:
     settings = loaded
     key = Pseudonymiser(settings.pseudonym_key)
     tokens = [key.token(value) for value in TECHNICIAN]
-    others = _query(
+    others = query(
         settings,
         "select technician_pseudonym, count(*) from raw.maintenance_log "
         f"where technician_pseudonym <> '{tokens[0]}' group by 1 order by 1",
@@ -102,7 +92,7 @@ def test_a_technician_is_erased_and_nothing_else_changes(loaded: Settings) -> No
         "raw.maintenance_log.technician_email_pseudonym",
     }
     # A model that (wrongly) copied the pseudonym: the erasure must say to rebuild it.
-    _query(
+    query(
         settings,
         "create table intermediate.int_leaky_copies as "
         "select technician_pseudonym from raw.maintenance_log",
@@ -127,14 +117,14 @@ def test_a_technician_is_erased_and_nothing_else_changes(loaded: Settings) -> No
     # Nothing else changed: same rows, the other technicians keep their tokens.
     assert _row_counts(settings) == before
     assert (
-        _query(
+        query(
             settings,
             "select technician_pseudonym, count(*) from raw.maintenance_log "
             "where technician_pseudonym is not null group by 1 order by 1",
         )
         == others
     )
-    journal = _query(
+    journal = query(
         settings, "select reference, tokens_searched, rows_changed::text from audit.erasure_log"
     )
     assert [(reference, count) for reference, count, _ in journal] == [("DPO-TEST-1", 2)]
@@ -146,7 +136,7 @@ def test_a_technician_is_erased_and_nothing_else_changes(loaded: Settings) -> No
 def test_after_a_key_rotation_the_previous_key_still_finds_the_person(loaded: Settings) -> None:
     settings = loaded
     token = Pseudonymiser(settings.pseudonym_key).token(OPERATOR)
-    assert _query(
+    assert query(
         settings,
         f"select count(*) from raw.scada_alarms where acknowledged_by_pseudonym = '{token}'",
     ) == [(1,)]

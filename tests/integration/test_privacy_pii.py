@@ -14,7 +14,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from loaders import leakscan, warehouse
+from warehouse_sql import query
+
+from loaders import leakscan
 from loaders.demo_park.simulator import (
     PERSONAL_EMAILS,
     PERSONAL_NAMES,
@@ -60,7 +62,7 @@ def test_no_dump_report_or_local_file_holds_a_clear_name_or_email(demo, tmp_path
 def test_the_same_person_gets_the_same_token_so_analyses_still_work(demo) -> None:  # noqa: ANN001
     settings, _, _ = demo
     key = Pseudonymiser(settings.pseudonym_key)
-    rows = _query(
+    rows = query(
         settings,
         "select technician_pseudonym, technician_email_pseudonym, count(*) "
         "from raw.maintenance_log group by 1, 2",
@@ -73,7 +75,7 @@ def test_the_same_person_gets_the_same_token_so_analyses_still_work(demo) -> Non
     assert len(rows) >= 2 and {name for name, _, _ in rows} <= set(technicians)
     assert all(technicians[name] == email for name, email, _ in rows)
     assert max(count for *_, count in rows) > 1
-    acknowledged = _query(
+    acknowledged = query(
         settings,
         "select distinct acknowledged_by_pseudonym from raw.scada_alarms "
         "where acknowledged_by_pseudonym is not null",
@@ -127,7 +129,7 @@ def _registry(settings: Settings) -> list[dict[str, str]]:
 def _columns_holding_tokens(settings: Settings) -> frozenset[tuple[str, str]]:
     """(schema.table, column) of every table or view column holding a pseudonym token;
     one pass over each relation."""
-    relations = _query(
+    relations = query(
         settings,
         """
         select table_schema, table_name, array_agg(column_name::text order by column_name)
@@ -140,7 +142,7 @@ def _columns_holding_tokens(settings: Settings) -> frozenset[tuple[str, str]]:
     holding = set()
     for schema, table, columns in relations:
         found = ", ".join(f'bool_or("{column}"::text ~ %(token)s)' for column in columns)
-        flags = _query(
+        flags = query(
             settings, f'select {found} from "{schema}"."{table}"', {"token": TOKEN_PATTERN}
         )
         holding |= {
@@ -151,11 +153,3 @@ def _columns_holding_tokens(settings: Settings) -> frozenset[tuple[str, str]]:
     return frozenset(holding)
 
 
-def _query(settings: Settings, statement: str, params: tuple | dict = ()) -> list[tuple]:
-    connection = warehouse.connect(settings, "admin")
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(statement, params)
-            return cursor.fetchall()
-    finally:
-        connection.close()

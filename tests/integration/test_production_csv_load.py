@@ -6,6 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from warehouse_sql import query
 
 from loaders import pipeline, warehouse
 from loaders.pseudonymise import Pseudonymiser
@@ -36,14 +37,6 @@ def csv_settings(settings: Settings, tmp_path: Path) -> Settings:
     warehouse.bootstrap(isolated)
     yield isolated
     warehouse.drop_database(isolated)
-
-
-def query(settings: Settings, sql: str) -> list[tuple]:
-    with warehouse.connect(settings, "admin") as connection, connection.cursor() as cursor:
-        cursor.execute(sql)
-        rows = cursor.fetchall()
-    connection.close()
-    return rows
 
 
 def test_rows_read_equal_rows_loaded_plus_rejected(csv_settings: Settings) -> None:

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 
 import pandas as pd
 import pytest
+from warehouse_sql import scalar
 
 from loaders import pipeline, transform, warehouse
 from loaders.pseudonymise import Pseudonymiser
@@ -28,14 +29,6 @@ SAMPLE_ROWS = 9_999
 pytestmark = pytest.mark.skipif(
     not SAMPLE.is_file(), reason=f"the La Haute Borne sample is absent ({SAMPLE})"
 )
-
-
-def scalar(settings: Settings, sql: str) -> object:
-    with warehouse.connect(settings, "admin") as connection, connection.cursor() as cursor:
-        cursor.execute(sql)
-        value = cursor.fetchone()[0]
-    connection.close()
-    return value
 
 
 @pytest.fixture(scope="module")

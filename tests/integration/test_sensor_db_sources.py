@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from warehouse_sql import query
 
 from loaders import pipeline, warehouse
 from loaders.pseudonymise import Pseudonymiser
@@ -149,14 +150,6 @@ def create_source_table(
             )
     engine.dispose()
     return len(rows) + len(extra_rows or [])
-
-
-def query(settings: Settings, sql: str) -> list[tuple]:
-    with warehouse.connect(settings, "admin") as connection, connection.cursor() as cursor:
-        cursor.execute(sql)
-        rows = cursor.fetchall()
-    connection.close()
-    return rows
 
 
 @pytest.fixture(scope="module")

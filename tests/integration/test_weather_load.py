@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
+from warehouse_sql import query
 from werkzeug import Request, Response
 
 from loaders import pipeline, warehouse
@@ -71,14 +72,6 @@ def weather_settings(
     warehouse.bootstrap(isolated)
     yield isolated
     warehouse.drop_database(isolated)
-
-
-def query(settings: Settings, sql: str) -> list[tuple]:
-    with warehouse.connect(settings, "admin") as connection, connection.cursor() as cursor:
-        cursor.execute(sql)
-        rows = cursor.fetchall()
-    connection.close()
-    return rows
 
 
 def test_recent_days_come_from_the_forecast_api_and_reruns_overwrite(

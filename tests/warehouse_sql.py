@@ -1,0 +1,33 @@
+"""SQL on a test warehouse, for set-up and assertions: one statement, its rows.
+
+One helper for every test module (they each had their own, with small differences). The
+connection is in autocommit, so that a test's DDL, ANALYZE or UPDATE is there for the
+code it then runs; as the administrator unless a role is named (a role's own rights are
+what some tests check). tests/ is on pytest's pythonpath (pyproject.toml)."""
+
+from __future__ import annotations
+
+from loaders import warehouse
+from loaders.settings import Settings
+
+
+def query(
+    settings: Settings, statement: str, params: tuple | dict = (), *, role: str = "admin"
+) -> list[tuple]:
+    """The statement's rows ([] for a statement that returns none). Without parameters the
+    statement is sent as written: a `%` in it is not a placeholder."""
+    connection = warehouse.connect(settings, role)
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(statement, params or None)
+            return cursor.fetchall() if cursor.description else []
+    finally:
+        connection.close()
+
+
+def scalar(
+    settings: Settings, statement: str, params: tuple | dict = (), *, role: str = "admin"
+) -> object:
+    """The first column of the statement's first row."""
+    return query(settings, statement, params, role=role)[0][0]

@@ -344,12 +344,13 @@ def _index_raw_measurements(settings: Settings) -> None:
                 )
                 present = {name for (name,) in cursor.fetchall()}
                 missing = {n: c for n, c in RAW_MEASUREMENT_INDEXES.items() if n not in present}
-                with ThreadPoolExecutor(max_workers=max(len(missing), 1)) as pool:
-                    for built in [
-                        pool.submit(_create_raw_index, settings, name, columns)
-                        for name, columns in missing.items()
-                    ]:
-                        built.result()
+                if missing:
+                    with ThreadPoolExecutor(max_workers=len(missing)) as pool:
+                        for built in [
+                            pool.submit(_create_raw_index, settings, name, columns)
+                            for name, columns in missing.items()
+                        ]:
+                            built.result()
                 cursor.execute(f"analyze raw.scada_measurements ({RAW_MEASUREMENT_STATISTICS})")
                 # dlt's merge deletes the rows of the days its staging table holds, through a
                 # semi-join; without statistics on that (truncated, refilled) table PostgreSQL
@@ -370,6 +371,7 @@ def _index_raw_measurements(settings: Settings) -> None:
 
 
 def _create_raw_index(settings: Settings, name: str, columns: str) -> None:
+    """One index, on a connection of its own, so that the builds run at the same time."""
     connection = warehouse.connect(settings, "loader")
     connection.autocommit = True
     try:

@@ -404,12 +404,11 @@ def test_raw_measurements_get_their_indexes_and_statistics_after_a_load(
     )
     pseudonymiser = Pseudonymiser(run_settings.pseudonym_key)
     pipeline.load_sensor_db(run_settings, LAST_DAY, LAST_DAY, pseudonymiser)
-    with warehouse.connect(run_settings, "admin") as connection, connection.cursor() as cursor:
-        cursor.execute(f"drop index raw.{next(iter(pipeline.RAW_MEASUREMENT_INDEXES))}")
-        cursor.execute(
-            "select pg_stat_reset_single_table_counters('raw.scada_measurements'::regclass)"
-        )
-    connection.close()
+    query(run_settings, f"drop index raw.{next(iter(pipeline.RAW_MEASUREMENT_INDEXES))}")
+    query(
+        run_settings,
+        "select pg_stat_reset_single_table_counters('raw.scada_measurements'::regclass)",
+    )
 
     pipeline.load_sensor_db(run_settings, LAST_DAY, LAST_DAY, pseudonymiser)
 

@@ -18,6 +18,7 @@ from datetime import date
 import psycopg2
 import pytest
 from psycopg2 import errorcodes
+from warehouse_sql import scalar
 
 from loaders import audit, grants, warehouse
 from loaders.settings import PROJECT_ROOT, Settings
@@ -116,21 +117,11 @@ def test_no_role_can_log_in_as_the_owner(demo) -> None:  # noqa: ANN001
         warehouse.connect(owner, "analyst")
 
 
-def _setting(settings: Settings, role: str, name: str) -> str:
-    connection = warehouse.connect(settings, role)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(f"show {name}")
-            return cursor.fetchone()[0]
-    finally:
-        connection.close()
-
-
 def test_dbt_role_runs_without_jit_and_the_analyst_keeps_the_server_setting(demo) -> None:  # noqa: ANN001
     # JIT compilation made the daily dbt build grow with the history (01_roles.sql).
     settings = demo[0]
-    assert _setting(settings, "transformer", "jit") == "off"
-    assert _setting(settings, "analyst", "jit") == _setting(settings, "admin", "jit")
+    assert scalar(settings, "show jit", role="transformer") == "off"
+    assert scalar(settings, "show jit", role="analyst") == scalar(settings, "show jit")
 
 
 def test_a_run_refuses_to_start_as_a_superuser(demo) -> None:  # noqa: ANN001

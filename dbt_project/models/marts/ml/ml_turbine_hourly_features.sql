@@ -147,19 +147,9 @@ fit_points as (
 
 ),
 
-rolling as (
+fit_sums as (
 
     select
-        {%- for signal in temperatures %}
-        {%- for window_name in ['24h', '7d'] %}
-        sum({{ signal.signal }}_value_count) over w{{ window_name }}
-            as {{ signal.signal }}_n_{{ window_name }},
-        sum({{ signal.signal }}_sum::numeric) over w{{ window_name }}
-            as {{ signal.signal }}_s_{{ window_name }},
-        sum({{ signal.signal }}_sum_squares::numeric) over w{{ window_name }}
-            as {{ signal.signal }}_q_{{ window_name }},
-        {%- endfor %}
-        {%- endfor %}
         {%- for name in residual_signals %}
         count({{ name }}_fit_x) over wfit as {{ name }}_fit_count,
         sum({{ name }}_fit_x) over wfit as {{ name }}_fit_sx,
@@ -170,19 +160,21 @@ rolling as (
         *
     from fit_points
     window
-        w24h as (
-            partition by turbine_id order by hour_at
-            range between interval '23 hours' preceding and current row
-        ),
-        w7d as (
-            partition by turbine_id order by hour_at
-            range between interval '167 hours' preceding and current row
-        ),
         wfit as (
             partition by turbine_id order by hour_at
             range between interval '{{ fit_days }} days' preceding
             and interval '1 hour' preceding
         )
+
+),
+
+-- From here on, only the hours written and the 8 days before them: the 24-hour and 7-day
+-- statistics need 7 days, not the fit's 30, and every sliding frame and the fit's
+-- numeric arithmetic are work per row.
+recent_fit_sums as (
+
+    select * from fit_sums
+    where {{ in_write_window(first_date, 'hour_date', 8) }}
 
 ),
 
@@ -199,7 +191,7 @@ fit_slopes as (
         ) as {{ name }}_fit_slope_exact,
         {%- endfor %}
         *
-    from rolling
+    from recent_fit_sums
 
 ),
 
@@ -218,9 +210,34 @@ fits as (
 
 ),
 
--- Only for the hours written and the day before them (their 24-hour mean reads it): the
--- fit's numeric arithmetic is the costliest part of the model, and the hours read before
--- are context for the sliding sums only.
+rolling as (
+
+    select
+        {%- for signal in temperatures %}
+        {%- for window_name in ['24h', '7d'] %}
+        sum({{ signal.signal }}_value_count) over w{{ window_name }}
+            as {{ signal.signal }}_n_{{ window_name }},
+        sum({{ signal.signal }}_sum::numeric) over w{{ window_name }}
+            as {{ signal.signal }}_s_{{ window_name }},
+        sum({{ signal.signal }}_sum_squares::numeric) over w{{ window_name }}
+            as {{ signal.signal }}_q_{{ window_name }},
+        {%- endfor %}
+        {%- endfor %}
+        *
+    from fits
+    window
+        w24h as (
+            partition by turbine_id order by hour_at
+            range between interval '23 hours' preceding and current row
+        ),
+        w7d as (
+            partition by turbine_id order by hour_at
+            range between interval '167 hours' preceding and current row
+        )
+
+),
+
+-- Only for the hours written and the day before them (their 24-hour mean reads it).
 residuals as (
 
     select
@@ -239,7 +256,7 @@ residuals as (
         end as {{ name }}_residual,
         {%- endfor %}
         *
-    from fits
+    from rolling
 
 ),
 

@@ -15,13 +15,16 @@ from loaders.settings import Settings
 TURBINES = 3
 DAYS = (DEMO_END - DEMO_START).days + 1
 MODELLED_SCHEMAS = ("raw", "staging", "intermediate", "core", "quality")
-# Columns that describe the loads themselves (which load, how many, when): a re-run
-# legitimately changes them; the data must not change.
+# Columns that describe the loads themselves (which load or API request, how many, when):
+# a re-run legitimately changes them (a weather hour fetched by a one-day run's request is
+# fetched again by the month's); the data must not change.
 LOAD_METADATA_COLUMNS = (
     "_dlt_load_id",
     "_dlt_id",
     "dlt_load_id",
     "dlt_id",
+    "_request",
+    "source_request",
     "load_count",
     "last_loaded_at",
     "last_rejected_at",

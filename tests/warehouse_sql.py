@@ -1,4 +1,5 @@
-"""SQL on a test warehouse, for set-up and assertions: one statement, its rows.
+"""SQL on a test warehouse, for set-up and assertions: one statement, its rows (and the
+one count the fault tests assert: the sensor rows that landed).
 
 One helper for every test module (they each had their own, with small differences). The
 connection is in autocommit, so that a test's DDL, ANALYZE or UPDATE is there for the
@@ -31,3 +32,12 @@ def scalar(
 ) -> object:
     """The first column of the statement's first row."""
     return query(settings, statement, params, role=role)[0][0]
+
+
+def sensor_rows_landed(settings: Settings) -> int:
+    """Rows the sensor loader kept: raw.scada_measurements plus its `__rejected` table
+    (which dlt creates only once a row is rejected). A source row is in one or the other."""
+    landed = int(scalar(settings, "select count(*) from raw.scada_measurements"))
+    if scalar(settings, "select to_regclass('raw.scada_measurements__rejected') is not null"):
+        landed += int(scalar(settings, "select count(*) from raw.scada_measurements__rejected"))
+    return landed

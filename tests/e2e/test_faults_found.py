@@ -14,7 +14,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 import pytest
-from warehouse_sql import query
+from warehouse_sql import query, scalar
 
 from loaders.demo_park import park as facts
 from loaders.settings import Settings
@@ -105,7 +105,7 @@ def test_every_spike_is_flagged_on_its_period_and_signal_only(demo) -> None:  # 
         )
     ]
     counted = sum(
-        query(settings, f"select count(*) filter (where {column}) from {FACT}")[0][0]
+        scalar(settings, f"select count(*) filter (where {column}) from {FACT}")
         for column in spike_columns
     )
     assert counted == len(spikes), "a spike flag where none was injected"

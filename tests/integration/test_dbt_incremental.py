@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from warehouse_sql import query
+from warehouse_sql import query, scalar
 
 from loaders import transform
 from loaders.settings import Settings
@@ -146,11 +146,11 @@ def late_load(settings: Settings) -> str:
     ]
     replaced = {
         "intervention_id": "intervention_id || '-late'"
-        if query(
+        if scalar(
             settings,
             "select data_type from information_schema.columns where table_schema = 'raw' "
             "and table_name = 'maintenance_log' and column_name = 'intervention_id'",
-        )[0][0]
+        )
         in ("text", "character varying")
         else "intervention_id + 100000",
         "turbine_id": "%(turbine)s",
@@ -190,14 +190,14 @@ def test_incremental_runs_equal_full_refresh(copy: Settings) -> None:
         copy, "delete from raw.scada_measurements where measured_date > %s", (FIRST_LOAD_UNTIL,)
     )
     dbt(copy, "run", "--full-refresh")
-    first_days = query(copy, f"select count(distinct measured_date) from {FACT}")[0][0]
+    first_days = scalar(copy, f"select count(distinct measured_date) from {FACT}")
     assert first_days == FIRST_LOAD_UNTIL.day
-    labels_before = query(
+    labels_before = scalar(
         copy,
         f"select count(*) filter (where will_fail_gearbox_30d) from {ML} "
         "where turbine_id = %s and hour_at < %s and hour_at >= %s",
         (LATE_TURBINE, LATE_FAILED_AT, LATE_FAILED_AT - timedelta(days=30)),
-    )[0][0]
+    )
 
     # 2. A later load, then an incremental run (twice: a run with nothing new changes
     # nothing).
@@ -230,17 +230,17 @@ def test_incremental_runs_equal_full_refresh(copy: Settings) -> None:
         (LATE_TURBINE, LATE_FAILED_AT + timedelta(hours=1)),
     )[0]
     assert state == "down", "the incremental run missed the late intervention"
-    labels_after = query(
+    labels_after = scalar(
         copy,
         f"select count(*) filter (where will_fail_gearbox_30d) from {ML} "
         "where turbine_id = %s and hour_at < %s and hour_at >= %s",
         (LATE_TURBINE, LATE_FAILED_AT, LATE_FAILED_AT - timedelta(days=30)),
-    )[0][0]
+    )
     assert labels_after > labels_before, "the late failure labelled no earlier hour"
 
     # 3. A full refresh over the same data gives the same rows, in every incremental model.
     dbt(copy, "run", "--full-refresh")
-    assert query(copy, f"select count(distinct measured_date) from {FACT}")[0][0] == 31
+    assert scalar(copy, f"select count(distinct measured_date) from {FACT}") == 31
     different = {
         table: found
         for table in (*INCREMENTAL, *FROM_INCREMENTAL)

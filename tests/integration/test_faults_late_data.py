@@ -29,7 +29,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from warehouse_sql import query
+from warehouse_sql import query, scalar, sensor_rows_landed
 
 from loaders.__main__ import main
 from loaders.demo_park.simulator import GeneratedPark
@@ -117,12 +117,12 @@ def late_rows_arrive(story: Story, rows: list[tuple]) -> None:
 
 
 def late_periods_present(settings: Settings) -> int:
-    return query(
+    return scalar(
         settings,
         "select count(*) filter (where not is_gap) from core.fct_turbine_measurements "
         "where turbine_id = %s and measured_at between %s::timestamptz and %s::timestamptz",
         (LATE_TURBINE, f"{LATE_FROM}+00", f"{LATE_TO}+00"),
-    )[0][0]
+    )
 
 
 def assert_nothing_lost_nothing_doubled(story: Story, days: int) -> None:
@@ -133,16 +133,7 @@ def assert_nothing_lost_nothing_doubled(story: Story, days: int) -> None:
         source_rows = source.execute(
             "select count(*) from scada_10min where ts_utc < ?", (last.isoformat(),)
         ).fetchone()[0]
-    raw_rows = query(story.settings, "select count(*) from raw.scada_measurements")[0][0]
-    has_rejected = query(
-        story.settings, "select to_regclass('raw.scada_measurements__rejected') is not null"
-    )[0][0]
-    rejected = (
-        query(story.settings, "select count(*) from raw.scada_measurements__rejected")[0][0]
-        if has_rejected
-        else 0
-    )
-    assert raw_rows + rejected == source_rows
+    assert sensor_rows_landed(story.settings) == source_rows
     assert query(
         story.settings,
         "select count(*) from (select 1 from raw.scada_measurements "
@@ -231,12 +222,12 @@ def test_late_data_and_a_killed_build_are_recovered(
         ("production_daily", production_files, story.park.production_rows),
         ("maintenance_log", (story.park.maintenance_csv.name,), story.park.maintenance_rows),
     ):
-        landed = query(
+        landed = scalar(
             settings,
             f"select (select count(*) from raw.{table} where _source_file = any(%s)) "
             f"+ (select count(*) from raw.{table}__rejected where _source_file = any(%s))",
             (list(files), list(files)),
-        )[0][0]
+        )
         assert landed == rows, table  # every line of every file: loaded or rejected
     late_file_rows = query(
         settings,

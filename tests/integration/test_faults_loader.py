@@ -17,7 +17,7 @@ from pathlib import Path
 
 import dlt
 import pytest
-from warehouse_sql import query
+from warehouse_sql import query, sensor_rows_landed
 
 from loaders import pipeline, warehouse
 from loaders.settings import Settings
@@ -49,16 +49,7 @@ def assert_nothing_lost_nothing_doubled(settings: Settings, last_day: date) -> N
             "select count(*) from scada_10min where ts_utc < date(?, '+1 day')",
             (last_day.isoformat(),),
         ).fetchone()[0]
-    raw_rows = query(settings, "select count(*) from raw.scada_measurements")[0][0]
-    has_rejected = query(
-        settings, "select to_regclass('raw.scada_measurements__rejected') is not null"
-    )[0][0]
-    rejected = (
-        query(settings, "select count(*) from raw.scada_measurements__rejected")[0][0]
-        if has_rejected
-        else 0
-    )
-    assert raw_rows + rejected == source_rows
+    assert sensor_rows_landed(settings) == source_rows
     doubled = query(
         settings,
         "select turbine_id, measured_at, source_row_id from raw.scada_measurements "

@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from warehouse_sql import query
+from warehouse_sql import query, scalar
 
 from loaders import leakscan, pipeline, warehouse
 from loaders.demo_park import generate
@@ -74,7 +74,7 @@ def _erase(settings: Settings, *args: str, **env: str) -> subprocess.CompletedPr
 
 def _row_counts(settings: Settings) -> dict[str, int]:
     tables = ("maintenance_log", "maintenance_log__rejected", "scada_alarms", "production_daily")
-    return {t: query(settings, f"select count(*) from raw.{t}")[0][0] for t in tables}
+    return {t: scalar(settings, f"select count(*) from raw.{t}") for t in tables}
 
 
 def test_a_technician_is_erased_and_nothing_else_changes(loaded: Settings) -> None:

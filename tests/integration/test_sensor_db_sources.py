@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
-from warehouse_sql import query
+from warehouse_sql import query, scalar
 
 from loaders import pipeline, warehouse
 from loaders.pseudonymise import Pseudonymiser
@@ -320,10 +320,10 @@ def test_unreadable_rows_are_rejected_with_the_reason(
             "timestamp missing or not parseable",
             "turbine id missing",
         ]
-        landed = query(
+        landed = scalar(
             run_settings,
             f"select count(*) from raw.scada_measurements where _source_table = '{table}'",
-        )[0][0]
+        )
         assert landed + len(reasons) == source_rows  # nothing lost
     else:
         assert reasons == [

@@ -40,7 +40,8 @@ bench: $(STAMP)
 	$(PY) -m scripts.bench --turbines $(or $(TURBINES),100) --days $(or $(DAYS),30) $(if $(LOADER_ONLY),--loader-only)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check loaders tests
+	$(VENV)/bin/ruff check loaders tests scripts
+	$(VENV)/bin/ruff format --check loaders tests scripts
 	$(VENV)/bin/sqlfluff lint dbt_project/models dbt_project/macros dbt_project/tests
 
 clean:

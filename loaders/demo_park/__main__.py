@@ -19,12 +19,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args(argv)
     result = generate(args.out, args.start, args.end, args.seed)
-    print(f"sensor database  {result.sensor_db}  ({result.scada_rows} scada rows, "
-          f"{result.alarm_rows} alarms)")
-    print(f"production CSV   {result.production_csv}  ({result.production_rows} rows, "
-          f"{result.production_broken_rows} broken)")
-    print(f"maintenance CSV  {result.maintenance_csv}  ({result.maintenance_rows} rows, "
-          f"{result.maintenance_broken_rows} broken)")
+    print(
+        f"sensor database  {result.sensor_db}  ({result.scada_rows} scada rows, "
+        f"{result.alarm_rows} alarms)"
+    )
+    print(
+        f"production CSV   {result.production_csv}  ({result.production_rows} rows, "
+        f"{result.production_broken_rows} broken)"
+    )
+    print(
+        f"maintenance CSV  {result.maintenance_csv}  ({result.maintenance_rows} rows, "
+        f"{result.maintenance_broken_rows} broken)"
+    )
     print(f"weather archive  {result.weather_json}  ({result.weather_hours} hours)")
     print(f"injected faults  {len(result.faults)}")
     return 0

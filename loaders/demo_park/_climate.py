@@ -111,7 +111,8 @@ def simulate_climate(
         float
     ) / 60.0
     forced = tuple(
-        float((t - times[0]) / np.timedelta64(1, "h")) for t in windy_at
+        float((t - times[0]) / np.timedelta64(1, "h"))
+        for t in windy_at
         if times[0] <= t <= times[-1]
     )
     fronts = _draw_fronts(float(hours[-1]) + 1.0 / PERIODS_PER_HOUR, forced, rng)

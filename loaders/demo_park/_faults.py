@@ -92,7 +92,7 @@ class _Planner:
         if starts.size == 0:
             return None
         i0 = int(self.rng.choice(starts))
-        self.busy[turbine, max(0, i0 - _MARGIN): i0 + length + _MARGIN] = True
+        self.busy[turbine, max(0, i0 - _MARGIN) : i0 + length + _MARGIN] = True
         return i0
 
     def interval(self, i0: int, i1: int) -> tuple[datetime, datetime]:

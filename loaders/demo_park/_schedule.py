@@ -78,52 +78,106 @@ GRID_LOSS_UTC = _utc("2025-10-26 00:10")
 
 INTERVENTIONS: tuple[Intervention, ...] = (
     Intervention(
-        "INT-2025-101", _T1, local_to_utc("2025-10-03 08:30"), local_to_utc("2025-10-03 16:00"),
-        PREVENTIVE, "gearbox", "Vidange de l'huile du multiplicateur et remplacement des filtres",
+        "INT-2025-101",
+        _T1,
+        local_to_utc("2025-10-03 08:30"),
+        local_to_utc("2025-10-03 16:00"),
+        PREVENTIVE,
+        "gearbox",
+        "Vidange de l'huile du multiplicateur et remplacement des filtres",
         _JULIEN,
     ),
     Intervention(
-        "INT-2025-102", _T2, local_to_utc("2025-10-07 09:00"), local_to_utc("2025-10-07 12:30"),
-        PREVENTIVE, "pitch_system", "Contrôle des accumulateurs hydrauliques du pitch", _LEA,
+        "INT-2025-102",
+        _T2,
+        local_to_utc("2025-10-07 09:00"),
+        local_to_utc("2025-10-07 12:30"),
+        PREVENTIVE,
+        "pitch_system",
+        "Contrôle des accumulateurs hydrauliques du pitch",
+        _LEA,
     ),
     Intervention(
-        "INT-2025-103", _T3, local_to_utc("2025-10-09 13:30"), local_to_utc("2025-10-09 17:00"),
-        PREVENTIVE, "yaw_system", "Graissage de la couronne d'orientation", _MATHIEU,
+        "INT-2025-103",
+        _T3,
+        local_to_utc("2025-10-09 13:30"),
+        local_to_utc("2025-10-09 17:00"),
+        PREVENTIVE,
+        "yaw_system",
+        "Graissage de la couronne d'orientation",
+        _MATHIEU,
     ),
     Intervention(
-        "INT-2025-104", _T3, local_to_utc("2025-10-12 08:00"), local_to_utc("2025-10-12 11:30"),
-        CORRECTIVE, "pitch_system", "Remplacement du codeur de l'axe de pitch 2 (alarme 2105)",
+        "INT-2025-104",
+        _T3,
+        local_to_utc("2025-10-12 08:00"),
+        local_to_utc("2025-10-12 11:30"),
+        CORRECTIVE,
+        "pitch_system",
+        "Remplacement du codeur de l'axe de pitch 2 (alarme 2105)",
         _JULIEN,
     ),
     Intervention(
-        "INT-2025-105", _T2, local_to_utc("2025-10-14 08:30"), local_to_utc("2025-10-14 15:30"),
-        PREVENTIVE, "generator", "Contrôle des balais et des bagues collectrices", _ELODIE,
+        "INT-2025-105",
+        _T2,
+        local_to_utc("2025-10-14 08:30"),
+        local_to_utc("2025-10-14 15:30"),
+        PREVENTIVE,
+        "generator",
+        "Contrôle des balais et des bagues collectrices",
+        _ELODIE,
     ),
     Intervention(
-        "INT-2025-106", _T2, local_to_utc("2025-10-22 13:00"), local_to_utc("2025-10-24 16:00"),
-        CORRECTIVE, "gearbox_bearing",
+        "INT-2025-106",
+        _T2,
+        local_to_utc("2025-10-22 13:00"),
+        local_to_utc("2025-10-24 16:00"),
+        CORRECTIVE,
+        "gearbox_bearing",
         "Remplacement du roulement de l'arbre intermédiaire du multiplicateur (alarme 3120)",
         _MATHIEU,
     ),
     Intervention(
-        "INT-2025-107", _T1, local_to_utc("2025-10-26 02:30", fold=0),
+        "INT-2025-107",
+        _T1,
+        local_to_utc("2025-10-26 02:30", fold=0),
         local_to_utc("2025-10-26 04:15"),
-        CORRECTIVE, "converter", "Réarmement du convertisseur après perte réseau (astreinte)",
+        CORRECTIVE,
+        "converter",
+        "Réarmement du convertisseur après perte réseau (astreinte)",
         _LEA,
     ),
     Intervention(
-        "INT-2025-108", _T3, local_to_utc("2025-10-29 09:00"), local_to_utc("2025-10-29 13:00"),
-        PREVENTIVE, "rotor", "Inspection des pales par drone", _ELODIE,
+        "INT-2025-108",
+        _T3,
+        local_to_utc("2025-10-29 09:00"),
+        local_to_utc("2025-10-29 13:00"),
+        PREVENTIVE,
+        "rotor",
+        "Inspection des pales par drone",
+        _ELODIE,
     ),
     Intervention(
-        "INT-2025-109", _T1, local_to_utc("2025-10-30 08:00"), local_to_utc("2025-10-30 12:00"),
-        PREVENTIVE, "main_bearing", "Graissage du roulement principal", _JULIEN,
+        "INT-2025-109",
+        _T1,
+        local_to_utc("2025-10-30 08:00"),
+        local_to_utc("2025-10-30 12:00"),
+        PREVENTIVE,
+        "main_bearing",
+        "Graissage du roulement principal",
+        _JULIEN,
     ),
 )
 # The broken line of the log: an impossible start date typed by hand.
 BROKEN_INTERVENTION = (
-    "INT-2025-110", _T2, "32/10/2025 08:00", "32/10/2025 11:30", PREVENTIVE, "yaw_system",
-    "Contrôle des freins d'orientation", _LEA,
+    "INT-2025-110",
+    _T2,
+    "32/10/2025 08:00",
+    "32/10/2025 11:30",
+    PREVENTIVE,
+    "yaw_system",
+    "Contrôle des freins d'orientation",
+    _LEA,
 )
 
 PITCH_FAULT_UTC = _utc("2025-10-11 14:20")
@@ -143,8 +197,12 @@ def all_stops() -> list[Stop]:
     ]
     stops.append(Stop(_T3, PITCH_FAULT_UTC, _by_id("INT-2025-104").end_utc, "pitch fault"))
     stops.append(
-        Stop(park.BEARING_TURBINE_ID, park.BEARING_FAILURE_UTC, park.BEARING_REPAIR_END_UTC,
-             "gearbox bearing failure")
+        Stop(
+            park.BEARING_TURBINE_ID,
+            park.BEARING_FAILURE_UTC,
+            park.BEARING_REPAIR_END_UTC,
+            "gearbox bearing failure",
+        )
     )
     converter_reset = _by_id("INT-2025-107").end_utc
     for turbine_id in park.TURBINE_IDS:
@@ -162,8 +220,13 @@ def story_alarms() -> list[Alarm]:
     ]
     alarms.append(Alarm(_T3, 2105, PITCH_FAULT_UTC, _by_id("INT-2025-104").end_utc, None))
     alarms.append(
-        Alarm(park.BEARING_TURBINE_ID, 3120, park.BEARING_FAILURE_UTC,
-              park.BEARING_REPAIR_END_UTC, None)
+        Alarm(
+            park.BEARING_TURBINE_ID,
+            3120,
+            park.BEARING_FAILURE_UTC,
+            park.BEARING_REPAIR_END_UTC,
+            None,
+        )
     )
     alarms.append(Alarm(YAW_MISALIGNMENT[0], 4010, YAW_MISALIGNMENT[1], YAW_MISALIGNMENT[2], None))
     alarms.extend(
@@ -176,10 +239,7 @@ def story_alarms() -> list[Alarm]:
 
 def interventions_between(start: date, end: date) -> list[Intervention]:
     """Interventions whose local start day falls in [start, end]: the month's log."""
-    return [
-        i for i in INTERVENTIONS
-        if start <= i.start_utc.astimezone(park.SITE_TZ).date() <= end
-    ]
+    return [i for i in INTERVENTIONS if start <= i.start_utc.astimezone(park.SITE_TZ).date() <= end]
 
 
 def period_mask(times: np.ndarray, start_utc: datetime, end_utc: datetime) -> np.ndarray:
@@ -221,8 +281,13 @@ def low_wind_alarms(
     for i0, i1 in _runs(calm):
         if i1 - i0 >= 12:
             alarms.append(
-                Alarm(turbine_id, 5002, _to_datetime(times[i0]),
-                      _to_datetime(times[i1 - 1]) + timedelta(minutes=PERIOD_MINUTES), None)
+                Alarm(
+                    turbine_id,
+                    5002,
+                    _to_datetime(times[i0]),
+                    _to_datetime(times[i1 - 1]) + timedelta(minutes=PERIOD_MINUTES),
+                    None,
+                )
             )
     return alarms
 

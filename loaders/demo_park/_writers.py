@@ -87,9 +87,18 @@ def write_sensor_db(
             "INSERT INTO turbine VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
-                    t.turbine_id, t.turbine_name, park.SITE_CODE, park.SITE_NAME, park.MODEL,
-                    park.MANUFACTURER, park.RATED_POWER_KW, park.HUB_HEIGHT_M,
-                    park.ROTOR_DIAMETER_M, t.latitude, t.longitude, t.commissioned_on.isoformat(),
+                    t.turbine_id,
+                    t.turbine_name,
+                    park.SITE_CODE,
+                    park.SITE_NAME,
+                    park.MODEL,
+                    park.MANUFACTURER,
+                    park.RATED_POWER_KW,
+                    park.HUB_HEIGHT_M,
+                    park.ROTOR_DIAMETER_M,
+                    t.latitude,
+                    t.longitude,
+                    t.commissioned_on.isoformat(),
                 )
                 for t in park.TURBINES
             ],

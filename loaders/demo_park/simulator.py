@@ -237,12 +237,20 @@ def _all_faults(sim: _Simulation) -> list[InjectedFault]:
         )
         faults.append(
             InjectedFault(
-                "bearing_overheat", park.BEARING_TURBINE_ID, start, end,
-                "gearbox_bearing_temp_avg", detail,
+                "bearing_overheat",
+                park.BEARING_TURBINE_ID,
+                start,
+                end,
+                "gearbox_bearing_temp_avg",
+                detail,
             )
         )
     order = [
-        "dropout", "frozen_sensor", "spike", "duplicate_identical", "duplicate_conflicting",
+        "dropout",
+        "frozen_sensor",
+        "spike",
+        "duplicate_identical",
+        "duplicate_conflicting",
         "bearing_overheat",
     ]
     return sorted(faults, key=lambda f: (order.index(f.kind), f.start_utc, f.turbine_id))
@@ -271,8 +279,7 @@ def _scada_rows(sim: _Simulation) -> list[tuple[object, ...]]:
     columns = _writers.SCADA_COLUMNS
     per_turbine = [_historian_values(truth, sim.scada) for truth in sim.truths]
     values = {
-        column: np.stack([turbine[column] for turbine in per_turbine], axis=1)
-        for column in columns
+        column: np.stack([turbine[column] for turbine in per_turbine], axis=1) for column in columns
     }
     present = np.ones(values[columns[0]].shape, dtype=bool)
     duplicates: dict[tuple[int, int], Edit] = {}
@@ -348,8 +355,10 @@ def _production_rows(sim: _Simulation) -> tuple[list[list[str]], int]:
     for k in range(n_days):
         day = sim.start + timedelta(days=k)
         in_day = days == day
-        block = [_production_row(day, turbine_id, truth, in_day)
-                 for turbine_id, truth in zip(park.TURBINE_IDS, sim.truths, strict=True)]
+        block = [
+            _production_row(day, turbine_id, truth, in_day)
+            for turbine_id, truth in zip(park.TURBINE_IDS, sim.truths, strict=True)
+        ]
         if k == na_day:
             block[2][2] = "n/a"
         rows += block
@@ -392,8 +401,17 @@ def _maintenance_rows(sim: _Simulation) -> tuple[list[list[str]], int]:
     ident, turbine_id, _start, _end, kind, component, text, tech = _schedule.BROKEN_INTERVENTION
     month = f"{sim.start:%m/%Y}"
     rows.append(
-        [ident, turbine_id, f"32/{month} 08:00", f"32/{month} 11:30", kind, component, text,
-         tech.name, tech.email]
+        [
+            ident,
+            turbine_id,
+            f"32/{month} 08:00",
+            f"32/{month} 11:30",
+            kind,
+            component,
+            text,
+            tech.name,
+            tech.email,
+        ]
     )
     return rows, 1
 
@@ -405,8 +423,9 @@ def _weather_hourly(sim: _Simulation) -> dict[str, list[object]]:
     climate = sim.climate
     on_hour = slice(0, None, PERIODS_PER_HOUR)
     n = climate.times[on_hour].size
-    wind_10m = np.clip(weather_10m_wind(climate.hub_wind_ms[on_hour]) + rng.normal(0, 0.15, n),
-                       0.0, None)
+    wind_10m = np.clip(
+        weather_10m_wind(climate.hub_wind_ms[on_hour]) + rng.normal(0, 0.15, n), 0.0, None
+    )
     gusts = 1.5 * wind_10m + 1.0 + np.abs(rng.normal(0.0, 0.7, n))
     rain = climate.precipitation_mm_h.reshape(n, PERIODS_PER_HOUR).mean(axis=1)
     stamps = np.datetime_as_string(climate.times[on_hour], unit="m")

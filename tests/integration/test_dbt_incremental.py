@@ -186,9 +186,7 @@ def test_incremental_runs_equal_full_refresh(copy: Settings) -> None:
         "where measured_date > %s",
         (FIRST_LOAD_UNTIL,),
     )
-    query(
-        copy, "delete from raw.scada_measurements where measured_date > %s", (FIRST_LOAD_UNTIL,)
-    )
+    query(copy, "delete from raw.scada_measurements where measured_date > %s", (FIRST_LOAD_UNTIL,))
     dbt(copy, "run", "--full-refresh")
     first_days = scalar(copy, f"select count(distinct measured_date) from {FACT}")
     assert first_days == FIRST_LOAD_UNTIL.day

@@ -151,5 +151,3 @@ def _columns_holding_tokens(settings: Settings) -> frozenset[tuple[str, str]]:
             if flag
         }
     return frozenset(holding)
-
-

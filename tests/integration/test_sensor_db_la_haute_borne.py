@@ -20,9 +20,7 @@ from loaders import pipeline, transform, warehouse
 from loaders.pseudonymise import Pseudonymiser
 from loaders.settings import PROJECT_ROOT, Settings
 
-SAMPLE = (
-    PROJECT_ROOT.parent / "shared/data/real/la_haute_borne/la_haute_borne_data_sample.csv"
-)
+SAMPLE = PROJECT_ROOT.parent / "shared/data/real/la_haute_borne/la_haute_borne_data_sample.csv"
 MAPPING = PROJECT_ROOT / "loaders/sources/sensor_db/mappings/la_haute_borne.csv"
 SAMPLE_ROWS = 9_999
 
@@ -69,17 +67,23 @@ def test_every_sample_row_lands_in_utc(loaded) -> None:  # noqa: ANN001
     # 2014-01-01T01:00:00+01:00 is midnight UTC
     first = scalar(settings, "select min(measured_at) from raw.scada_measurements")
     assert first == datetime(2014, 1, 1, tzinfo=UTC)
-    assert scalar(
-        settings,
-        "select count(distinct turbine_id) from raw.scada_measurements "
-        "where turbine_id in ('R80711', 'R80721', 'R80736', 'R80790')",
-    ) == 4
+    assert (
+        scalar(
+            settings,
+            "select count(distinct turbine_id) from raw.scada_measurements "
+            "where turbine_id in ('R80711', 'R80721', 'R80736', 'R80790')",
+        )
+        == 4
+    )
     # idle consumption stays negative; the vane angle has its own canonical column
     assert scalar(settings, "select min(active_power_avg) from raw.scada_measurements") < 0
-    assert scalar(
-        settings,
-        "select count(relative_wind_direction_avg) from raw.scada_measurements",
-    ) == SAMPLE_ROWS
+    assert (
+        scalar(
+            settings,
+            "select count(relative_wind_direction_avg) from raw.scada_measurements",
+        )
+        == SAMPLE_ROWS
+    )
     value = scalar(
         settings,
         "select wind_speed_avg from raw.scada_measurements "

@@ -102,8 +102,12 @@ def narrow_rows(style: str) -> list[dict]:
         for turbine in TURBINES:
             for column, value in in_source_units(expected(period)).items():
                 rows.append(
-                    {"wtg": turbine, "stamp": stamp(moment, style), "tag": tags[column],
-                     "val": value}
+                    {
+                        "wtg": turbine,
+                        "stamp": stamp(moment, style),
+                        "tag": tags[column],
+                        "val": value,
+                    }
                 )
             rows.append(
                 {"wtg": turbine, "stamp": stamp(moment, style), "tag": "Unknown", "val": 1.0}

@@ -120,8 +120,17 @@ def test_an_interval_end_before_its_start_in_the_repeated_hour_is_the_second_one
 
     header = [column.header for column in MAINTENANCE_LOG.columns]
     positions = {column.target: index for index, column in enumerate(MAINTENANCE_LOG.columns)}
-    fields = ["M-1", "T1", "26/10/2025 02:50", "26/10/2025 02:10", "Corrective", "rotor", "",
-              "", ""]
+    fields = [
+        "M-1",
+        "T1",
+        "26/10/2025 02:50",
+        "26/10/2025 02:10",
+        "Corrective",
+        "rotor",
+        "",
+        "",
+        "",
+    ]
     row, problems = _parse_row(MAINTENANCE_LOG, positions, fields, len(header))
     assert problems == []
     assert row["started_at"] == utc(2025, 10, 26, 0, 50)  # 02:50 CEST, the first 02:50

@@ -84,8 +84,15 @@ def test_the_la_haute_borne_mapping_reads() -> None:
     mapping = load_mapping(LHB_MAPPING)
     assert mapping.layout == "wide"
     assert mapping.source_columns == [
-        "Wind_turbine_name", "Date_time",
-        "Ba_avg", "P_avg", "Ws_avg", "Va_avg", "Ot_avg", "Ya_avg", "Wa_avg",
+        "Wind_turbine_name",
+        "Date_time",
+        "Ba_avg",
+        "P_avg",
+        "Ws_avg",
+        "Va_avg",
+        "Ot_avg",
+        "Ya_avg",
+        "Wa_avg",
     ]
     assert mapping.signal_for("Va_avg").canonical_name == "relative_wind_direction_avg"
     assert mapping.timestamp_zone == "Europe/Paris"
@@ -111,12 +118,18 @@ def test_a_narrow_mapping_names_tag_and_value_columns(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("rows", "message"),
     [
-        ("t,turbine_id,\nts,measured_at,UTC\nA,wind_speed_avg,m/s\nB,wind_speed_avg,m/s\n",
-         r"m.csv:5: wind_speed_avg is already mapped on line 4"),
-        ("t,turbine_id,\nts,measured_at,Mars/Olympus\nA,wind_speed_avg,m/s\n",
-         r"m.csv:3: unknown time zone 'Mars/Olympus'"),
-        ("t,turbine_id,\nts,measured_at,UTC\ntag,signal_tag,\nA,wind_speed_avg,m/s\n",
-         r"key column\(s\) signal_value"),
+        (
+            "t,turbine_id,\nts,measured_at,UTC\nA,wind_speed_avg,m/s\nB,wind_speed_avg,m/s\n",
+            r"m.csv:5: wind_speed_avg is already mapped on line 4",
+        ),
+        (
+            "t,turbine_id,\nts,measured_at,Mars/Olympus\nA,wind_speed_avg,m/s\n",
+            r"m.csv:3: unknown time zone 'Mars/Olympus'",
+        ),
+        (
+            "t,turbine_id,\nts,measured_at,UTC\ntag,signal_tag,\nA,wind_speed_avg,m/s\n",
+            r"key column\(s\) signal_value",
+        ),
         ("t,turbine_id,\nts,measured_at,UTC\n", r"maps no signal"),
     ],
 )

@@ -189,19 +189,23 @@ def test_every_unit_spelling_is_converted(httpserver: HTTPServer) -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"hourly_units": {"temperature_2m": "°C", "wind_speed_10m": "furlong/fortnight"}},
-         "unknown unit 'furlong/fortnight'"),
+        (
+            {"hourly_units": {"temperature_2m": "°C", "wind_speed_10m": "furlong/fortnight"}},
+            "unknown unit 'furlong/fortnight'",
+        ),
         ({"hourly_units": {"temperature_2m": "°C"}}, "no unit for wind_speed_10m"),
-        ({"hourly": {"time": ["2025-10-01T00:00"], "wind_speed_10m": ["calm"]}},
-         r"hourly.wind_speed_10m\[0\] is not a number: 'calm'"),
-        ({"hourly": {"time": ["2025-10-01T00:00"], "wind_speed_10m": [1.0, 2.0]}},
-         "hourly.wind_speed_10m does not have 1 values"),
+        (
+            {"hourly": {"time": ["2025-10-01T00:00"], "wind_speed_10m": ["calm"]}},
+            r"hourly.wind_speed_10m\[0\] is not a number: 'calm'",
+        ),
+        (
+            {"hourly": {"time": ["2025-10-01T00:00"], "wind_speed_10m": [1.0, 2.0]}},
+            "hourly.wind_speed_10m does not have 1 values",
+        ),
         ({"hourly": None}, "unexpected answer"),
     ],
 )
-def test_a_malformed_answer_is_named(
-    httpserver: HTTPServer, change: dict, message: str
-) -> None:
+def test_a_malformed_answer_is_named(httpserver: HTTPServer, change: dict, message: str) -> None:
     httpserver.expect_request("/v1/archive").respond_with_json({**answer(), **change})
     with pytest.raises(WeatherApiError, match=message):
         client(httpserver).hourly(SITE, date(2025, 10, 1), date(2025, 10, 1))
@@ -264,9 +268,7 @@ def test_an_api_key_in_the_query_never_shows(
     httpserver.expect_ordered_request("/v1/archive").respond_with_json(
         {"error": True, "reason": f"API key {SECRET_KEY} has no access to 1900"}, status=400
     )
-    keyed = OpenMeteoClient(
-        httpserver.url_for("/v1"), api_key=SECRET_KEY, api_key_param="apikey"
-    )
+    keyed = OpenMeteoClient(httpserver.url_for("/v1"), api_key=SECRET_KEY, api_key_param="apikey")
     request, rows = keyed.hourly(SITE, date(2025, 10, 1), date(2025, 10, 1))
     with pytest.raises(WeatherApiError) as error:
         keyed.hourly(SITE, date(1900, 1, 1), date(1900, 1, 1))
@@ -292,8 +294,11 @@ def token_server(httpserver: HTTPServer, lifetimes: list[int]) -> list[str]:
         if request.headers.get("Authorization") != expected:
             return Response(json.dumps({"error": "invalid_client"}), status=401)
         handed.append(f"token-{len(handed) + 1}")
-        body = {"access_token": handed[-1], "token_type": "Bearer",
-                "expires_in": lifetimes[len(handed) - 1]}
+        body = {
+            "access_token": handed[-1],
+            "token_type": "Bearer",
+            "expires_in": lifetimes[len(handed) - 1],
+        }
         return Response(json.dumps(body), content_type="application/json")
 
     httpserver.expect_request("/token", method="POST").respond_with_handler(token)
@@ -316,9 +321,7 @@ def oauth_client(httpserver: HTTPServer) -> OpenMeteoClient:
     from loaders.oauth2 import ClientCredentialsAuth
 
     session = requests.Session()
-    session.auth = ClientCredentialsAuth(
-        httpserver.url_for("/token"), "weather-app", CLIENT_SECRET
-    )
+    session.auth = ClientCredentialsAuth(httpserver.url_for("/token"), "weather-app", CLIENT_SECRET)
     return OpenMeteoClient(httpserver.url_for("/v1"), session, backoff_seconds=0.01)
 
 

@@ -67,9 +67,9 @@ def loaded_versions(connection, schema: str, tables: Iterable[str]) -> dict[str,
     with connection.cursor() as cursor:
         for table in _existing(cursor, schema, tables):
             cursor.execute(
-                sql.SQL(
-                    "select _source_file, _source_file_sha256 from {}.{} group by 1, 2"
-                ).format(sql.Identifier(schema), sql.Identifier(table))
+                sql.SQL("select _source_file, _source_file_sha256 from {}.{} group by 1, 2").format(
+                    sql.Identifier(schema), sql.Identifier(table)
+                )
             )
             for name, sha256 in cursor.fetchall():
                 versions.setdefault(name, set()).add(sha256)

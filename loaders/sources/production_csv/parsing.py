@@ -149,7 +149,11 @@ def parse_local_datetime(text: str, column: str, fold: int = 0) -> datetime | No
         if match:
             day = _date(match)
             naive = datetime(
-                day.year, day.month, day.day, int(match["H"]), int(match["MI"]),
+                day.year,
+                day.month,
+                day.day,
+                int(match["H"]),
+                int(match["MI"]),
                 int(match["S"] or 0),
             )
             return naive.replace(tzinfo=LOCAL_ZONE, fold=fold).astimezone(UTC)

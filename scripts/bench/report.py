@@ -95,6 +95,20 @@ def _machine(machine: dict[str, Any]) -> str:
     )
 
 
+# How the parts of a step (steps.py) read on the page; other names are shown as they are.
+PART_LABELS = {
+    "dlt_extract": "dlt extract (read the historian, convert, write files)",
+    "dlt_normalize": "normalize",
+    "dlt_load": "load (COPY)",
+    "raw_indexes": "raw indexes and statistics",
+    "other": "the rest (pipeline set-up, window check)",
+}
+
+
+def _parts(parts: dict[str, float]) -> str:
+    return ", ".join(f"{PART_LABELS.get(name, name)} {sec:.1f} s" for name, sec in parts.items())
+
+
 def section(results: dict[str, Any]) -> list[str]:
     """The tables of one result file."""
     config = results["config"]
@@ -124,10 +138,13 @@ def section(results: dict[str, Any]) -> list[str]:
                 f"COPY {measured['copy']['samples_seconds']} s, backfill "
                 f"{measured['load']['samples_seconds']} s.",
             ]
-        run = measured.get("daily_run")
-        if run:
-            parts = ", ".join(f"{name} {value:.1f} s" for name, value in run["parts"].items())
-            lines += ["", f"Daily run split: {parts}."]
+        for key, label in (
+            ("load", "Backfill"),
+            ("load_one_day", "One new day's load"),
+            ("daily_run", "Daily run"),
+        ):
+            if measured.get(key, {}).get("parts"):
+                lines += ["", f"{label} split: {_parts(measured[key]['parts'])}."]
         settled = measured.get("settled_seconds")
         if settled:
             lines += [

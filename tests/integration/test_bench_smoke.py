@@ -94,7 +94,13 @@ def test_bench_runs_every_step_and_writes_its_page(tmp_path: Path, settings: Set
         assert measured[key]["seconds"] > 0, key
         assert measured[key]["peak_rss_mib"] > 0, key
     assert measured["daily_run"]["parts"]["dbt_build"] > 0
+    # the backfill's time, split: dlt's steps from its trace, the raw indexes, the rest
+    parts = measured["load"]["parts"]
+    assert {"dlt_extract", "dlt_normalize", "dlt_load", "raw_indexes"} <= parts.keys()
+    assert parts["other"] >= -0.05  # the parts lie within the step's time (rounded)
+    assert abs(sum(parts.values()) - measured["load"]["seconds"]) < 0.05
     assert {q["name"] for q in measured["queries"]} >= {"turbine_hourly_30d", "fleet_latest_day"}
     text = page.read_text(encoding="utf-8")
     assert report.MARKER not in text
     assert "× COPY" in text and "2 turbines, history 2 days" in text
+    assert "Backfill split: dlt extract" in text

@@ -138,6 +138,13 @@ def section(results: dict[str, Any]) -> list[str]:
                 f"COPY {measured['copy']['samples_seconds']} s, backfill "
                 f"{measured['load']['samples_seconds']} s.",
             ]
+        daily_samples = measured.get("daily_run", {}).get("samples_seconds", [])
+        if len(daily_samples) > 1:
+            lines += [
+                "",
+                f"Daily run: fastest of {len(daily_samples)} days, run alternately with the "
+                f"other histories' daily runs: {daily_samples} s.",
+            ]
         for key, label in (
             ("load", "Backfill"),
             ("load_one_day", "One new day's load"),

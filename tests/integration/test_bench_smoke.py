@@ -106,8 +106,8 @@ def test_bench_runs_every_step_and_writes_its_page(tmp_path: Path, settings: Set
     # the backfill's time, split: dlt's steps from its trace, the raw indexes, the rest
     parts = measured["load"]["parts"]
     assert {"dlt_extract", "dlt_normalize", "dlt_load", "raw_indexes"} <= parts.keys()
-    assert parts["other"] >= -0.05  # the parts lie within the step's time (rounded)
-    assert abs(sum(parts.values()) - measured["load"]["seconds"]) < 0.05
+    assert parts["dlt_load"] > 0 and parts["raw_indexes"] > 0
+    assert parts["other"] >= -0.05  # the measured parts lie within the step's time (rounded)
     assert {q["name"] for q in measured["queries"]} >= {"turbine_hourly_30d", "fleet_latest_day"}
     # the databases were kept for the second daily run, then dropped
     dropped = "select count(*) = 0 from pg_database where datname like %s"

@@ -344,13 +344,7 @@ def _index_raw_measurements(settings: Settings) -> None:
                 )
                 present = {name for (name,) in cursor.fetchall()}
                 missing = {n: c for n, c in RAW_MEASUREMENT_INDEXES.items() if n not in present}
-                if missing:
-                    with ThreadPoolExecutor(max_workers=len(missing)) as pool:
-                        for built in [
-                            pool.submit(_create_raw_index, settings, name, columns)
-                            for name, columns in missing.items()
-                        ]:
-                            built.result()
+                build_indexes(settings, "loader", "raw.scada_measurements", missing)
                 cursor.execute(f"analyze raw.scada_measurements ({RAW_MEASUREMENT_STATISTICS})")
                 # dlt's merge deletes the rows of the days its staging table holds, through a
                 # semi-join; without statistics on that (truncated, refilled) table PostgreSQL
@@ -370,15 +364,26 @@ def _index_raw_measurements(settings: Settings) -> None:
         )
 
 
-def _create_raw_index(settings: Settings, name: str, columns: str) -> None:
+def build_indexes(settings: Settings, role: str, table: str, indexes: dict[str, str]) -> None:
+    """Create the indexes ({name: columns}) of `table` at the same time, one connection
+    each (the benchmark builds raw's indexes on its COPY reference the same way)."""
+    if not indexes:
+        return
+    with ThreadPoolExecutor(max_workers=len(indexes)) as pool:
+        for built in [
+            pool.submit(_create_index, settings, role, table, name, columns)
+            for name, columns in indexes.items()
+        ]:
+            built.result()
+
+
+def _create_index(settings: Settings, role: str, table: str, name: str, columns: str) -> None:
     """One index, on a connection of its own, so that the builds run at the same time."""
-    connection = warehouse.connect(settings, "loader")
+    connection = warehouse.connect(settings, role)
     connection.autocommit = True
     try:
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"create index if not exists {name} on raw.scada_measurements ({columns})"
-            )
+            cursor.execute(f"create index if not exists {name} on {table} ({columns})")
     finally:
         connection.close()
 

@@ -180,11 +180,13 @@ class Bench:
         measured: dict[str, Any] = {"days": days, "database": settings.database}
         # COPY and the backfill alternate --repeat times on a fresh database each;
         # the fastest of each is kept (noise on a shared machine only slows things)
-        samples: dict[str, list[dict[str, Any]]] = {"copy": [], "load": []}
+        samples: dict[str, list[dict[str, Any]]] = {"copy": [], "load": [], "copy_raw": []}
         for _ in range(self.args.repeat):
             self._fresh_database(settings, window)
             samples["copy"].append(self.step(settings, "copy", "copy", *window))
             samples["load"].append(self.step(settings, "load", "load", *window))
+            # the rows just landed, as raw holds them: the second reference
+            samples["copy_raw"].append(self.step(settings, "copy-raw", "copy-raw"))
         for key, runs in samples.items():
             measured[key] = _fastest(runs)
         if self.args.loader_only:

@@ -95,12 +95,15 @@ def test_bench_runs_every_step_and_writes_its_page(tmp_path: Path, settings: Set
         ).fetchone()[0]
     assert measured["copy"]["rows"] == in_history
     assert measured["load"]["rows"] == in_history  # the loader landed every row COPY did
-    for key in ("copy", "load", "dbt_full", "load_one_day", "dbt_incremental", "daily_run"):
+    assert measured["copy_raw"]["rows"] == in_history  # and the second reference copied them
+    assert set(measured["copy_raw"]["parts"]) == {"copy", "indexes"}
+    keys = ("copy", "copy_raw", "load", "dbt_full", "load_one_day", "dbt_incremental", "daily_run")
+    for key in keys:
         assert measured[key]["seconds"] > 0, key
         assert measured[key]["peak_rss_mib"] > 0, key
     assert measured["daily_run"]["parts"]["dbt_build"] > 0
     # --repeat 2: two backfills and two daily runs (on two days), the fastest kept
-    for key in ("copy", "load", "daily_run"):
+    for key in ("copy", "copy_raw", "load", "daily_run"):
         assert len(measured[key]["samples_seconds"]) == 2, key
         assert round(measured[key]["seconds"], 2) == min(measured[key]["samples_seconds"]), key
     # the backfill's time, split: dlt's steps from its trace, the raw indexes, the rest

@@ -267,3 +267,30 @@ def test_every_incremental_table_is_vacuumed_after_each_run(demo) -> None:  # no
         )
     }
     assert len(incremental) >= 10 and tuned == incremental
+
+
+def test_a_new_table_gets_statistics_of_every_column_a_daily_run_of_its_keys(
+    copy: Settings,
+) -> None:
+    """macros/analyze_after_build.sql: ANALYZE of every column was most of a daily build's
+    statistics time; a daily run analyzes the unique key and the indexed columns only, and
+    a table built anew (first build, full refresh) every column."""
+    table, measure, key = "core.fct_turbine_hourly", "wind_speed_mean", "hour_date"
+    has_stats = (
+        "select count(*) = 1 from pg_stats where schemaname || '.' || tablename = %s "
+        "and attname = %s"
+    )
+    forget = (  # as the superuser: statistics as if the column had never been analyzed
+        "delete from pg_statistic where starelid = %s::regclass and staattnum in "
+        "(select attnum from pg_attribute where attrelid = %s::regclass and attname in %s)"
+    )
+    dbt(copy, "run", "--full-refresh", "-s", "fct_turbine_hourly")
+    assert scalar(copy, has_stats, (table, measure)) and scalar(copy, has_stats, (table, key))
+
+    query(copy, forget, (table, table, (measure, key)))
+    dbt(copy, "run", "-s", "fct_turbine_hourly")  # incremental: the daily run's path
+    assert scalar(copy, has_stats, (table, key))  # the key: analyzed
+    assert not scalar(copy, has_stats, (table, measure))  # the measure: left as it was
+
+    dbt(copy, "run", "--full-refresh", "-s", "fct_turbine_hourly")
+    assert scalar(copy, has_stats, (table, measure))

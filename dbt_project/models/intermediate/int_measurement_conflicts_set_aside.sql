@@ -22,7 +22,7 @@
             {'columns': ['turbine_id', 'measured_at']},
         ],
         on_schema_change='append_new_columns',
-        post_hook=['analyze {{ this }}']
+        post_hook=['{{ analyze_after_build() }}']
     )
 }}
 

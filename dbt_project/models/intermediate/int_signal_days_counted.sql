@@ -14,7 +14,7 @@
         incremental_strategy='delete+insert',
         indexes=[{'columns': ['measured_date']}, {'columns': ['dlt_load_id']}],
         on_schema_change='append_new_columns',
-        post_hook=['analyze {{ this }}']
+        post_hook=['{{ analyze_after_build() }}']
     )
 }}
 

@@ -19,7 +19,7 @@
             {'columns': ['dlt_load_id']},
         ],
         on_schema_change='append_new_columns',
-        post_hook=['analyze {{ this }}']
+        post_hook=['{{ analyze_after_build() }}']
     )
 }}
 {%- set signals = measurement_signals() %}

@@ -41,7 +41,7 @@
             {'columns': ['dlt_load_id']},
         ],
         on_schema_change='append_new_columns',
-        post_hook=['analyze {{ this }}']
+        post_hook=['{{ analyze_after_build() }}']
     )
 }}
 {%- set temperatures = temperature_signals() %}

@@ -12,6 +12,7 @@
     distribution one day does not change. Those keep the statistics of the last full
     analyze (and of autovacuum's, where it runs). Every ANALYZE updates the table's row
     count and last_analyze, which macros/reprocess_window.sql reads as the build's time.
+    A model with neither a unique key nor indexes is analyzed whole.
 -#}
 {% macro analyze_after_build() -%}
 {%- set columns = [] -%}
@@ -24,6 +25,9 @@
 {%- if column not in columns -%}{%- do columns.append(column) -%}{%- endif -%}
 {%- endfor -%}
 {%- endfor -%}
+{%- if not columns -%}
+analyze {{ this }}
+{%- else -%}
 do $$
 begin
     if exists (
@@ -38,4 +42,5 @@ begin
     end if;
 end
 $$
+{%- endif -%}
 {%- endmacro %}

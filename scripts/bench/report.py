@@ -19,6 +19,7 @@ STEPS: tuple[tuple[str, str], ...] = (
     ("copy", "PostgreSQL `COPY` of the rows (the ceiling)"),
     ("copy_raw", "`COPY` of the rows in `raw`'s shape, + its indexes"),
     ("load", "sensor loader, backfill of the history into `raw`"),
+    ("load_empty", "sensor loader on a window without rows (fixed cost)"),
     ("dbt_full", "`dbt build`, first (full) build of the history"),
     ("load_one_day", "sensor loader, one new day (+3 lookback days)"),
     ("dbt_incremental", "`dbt build` after that new day (incremental)"),
@@ -58,6 +59,20 @@ def step_rows(measured: dict[str, Any]) -> list[tuple[str, str, str, str, str, s
     return rows
 
 
+def beyond_fixed_cost(measured: dict[str, Any]) -> tuple[float, float, float] | None:
+    """(seconds, rows/s, x COPY) of the backfill less the loader's run on a window without
+    rows: the rate at which it lands rows, apart from what every run pays once."""
+    load, empty, copy = (measured.get(key) for key in ("load", "load_empty", "copy"))
+    if not (load and empty and copy and load.get("rows")):
+        return None
+    copy_rate = _rate(copy)
+    if not copy_rate or load["seconds"] <= empty["seconds"]:
+        return None
+    seconds = load["seconds"] - empty["seconds"]
+    rate = load["rows"] / seconds
+    return seconds, rate, rate / copy_rate
+
+
 def summary(results: dict[str, Any]) -> str:
     """What the console shows at the end of a run."""
     config = results["config"]
@@ -72,6 +87,12 @@ def summary(results: dict[str, Any]) -> str:
             lines.append(
                 f"  {label[:52]:<52} {seconds:>8} s {rate:>10} rows/s "
                 f"{(ratio + 'x') if ratio else '':>6}  peak {peak:>6} MiB"
+            )
+        beyond = beyond_fixed_cost(measured)
+        if beyond:
+            lines.append(
+                f"  {'sensor loader, beyond its fixed cost':<52} {beyond[0]:>8.1f} s "
+                f"{beyond[1]:>10,.0f} rows/s {beyond[2]:>5.2f}x"
             )
     for check in results.get("checks", []):
         lines.append(f"{'PASS' if check['ok'] else 'FAIL'}  {check['target']}: {check['value']}")
@@ -134,6 +155,14 @@ def section(results: dict[str, Any]) -> list[str]:
         lines += _table(
             ("step", "rows", "seconds", "rows/s", "× COPY", "peak MiB"), step_rows(measured)
         )
+        beyond = beyond_fixed_cost(measured)
+        if beyond:
+            seconds, rate, ratio = beyond
+            lines += [
+                "",
+                f"Beyond the loader's fixed cost, the backfill's rows took {seconds:.1f} s: "
+                f"{rate:,.0f} rows/s, {ratio:.2f}× COPY.",
+            ]
         if len(measured["load"].get("samples_seconds", [])) > 1:
             lines += [
                 "",

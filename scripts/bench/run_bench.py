@@ -6,12 +6,13 @@ the results and regenerate docs/performance.md.
     python -m scripts.bench --loader-only        # COPY and the loader only: a quick ratio
 
 For each history length D (one fresh database each, `windfarm_bench_<D>d`):
-COPY of the D days' rows (the ceiling), the sensor loader backfilling the same D days,
-`dbt build` on them (full), one new day loaded and `dbt build` again (incremental), then
-the whole daily run (`loaders.pipeline.run`) for the next day, weather from the demo
-weather server on loopback, the production inbox holding one month. Then the analysts'
-queries on the marts. Ratios are taken within one run: the machine is too noisy for
-absolute seconds to compare across runs (/work/shared/PERFORMANCE-NOTES.md).
+COPY of the D days' rows (the ceiling), the sensor loader backfilling the same D days, the
+same rows COPYed in raw's shape (a second reference), the loader on a window without rows
+(its fixed cost), `dbt build` on them (full), one new day loaded and `dbt build` again
+(incremental), then the whole daily run (`loaders.pipeline.run`) for the next day, weather
+from the demo weather server on loopback, the production inbox holding one month. Then the
+analysts' queries on the marts. Ratios are taken within one run: the machine is too noisy
+for absolute seconds to compare across runs (/work/shared/PERFORMANCE-NOTES.md).
 """
 
 from __future__ import annotations
@@ -180,13 +181,22 @@ class Bench:
         measured: dict[str, Any] = {"days": days, "database": settings.database}
         # COPY and the backfill alternate --repeat times on a fresh database each;
         # the fastest of each is kept (noise on a shared machine only slows things)
-        samples: dict[str, list[dict[str, Any]]] = {"copy": [], "load": [], "copy_raw": []}
+        samples: dict[str, list[dict[str, Any]]] = {
+            "copy": [],
+            "load": [],
+            "copy_raw": [],
+            "load_empty": [],
+        }
         for _ in range(self.args.repeat):
             self._fresh_database(settings, window)
             samples["copy"].append(self.step(settings, "copy", "copy", *window))
             samples["load"].append(self.step(settings, "load", "load", *window))
             # the rows just landed, as raw holds them: the second reference
             samples["copy_raw"].append(self.step(settings, "copy-raw", "copy-raw"))
+            # what a run of the loader costs whatever its rows
+            samples["load_empty"].append(
+                self.step(settings, "load-empty", "load", *self._window_without_rows())
+            )
         for key, runs in samples.items():
             measured[key] = _fastest(runs)
         if self.args.loader_only:
@@ -228,6 +238,14 @@ class Bench:
                 )
         for measured in measured_runs:
             measured["daily_run"] = _fastest(samples[measured["days"]])
+
+    def _window_without_rows(self) -> list[str]:
+        """--from/--to of the day two before the fleet's first: its window, the lookback
+        days and the loader's SQL filter (a day wider) hold no row. The loader then runs
+        every step on the warehouse just backfilled (its pipeline, the registry, the window
+        check, dlt's load record, raw's index check and statistics) and lands nothing."""
+        day = (self.fleet.first_day - timedelta(days=2)).isoformat()
+        return ["--from", day, "--to", day]
 
     def drop_databases(self) -> None:
         for days in self.args.days:

@@ -62,6 +62,18 @@ def test_checks_compare_within_one_run() -> None:
     assert found["loader peak memory"]["value"] == 300
 
 
+def test_the_loaders_rate_beyond_its_fixed_cost() -> None:
+    def step(rows: int, seconds: float) -> dict:
+        return {"rows": rows, "seconds": seconds}
+
+    measured = {"copy": step(1000, 1.0), "load": step(1000, 4.0), "load_empty": step(0, 1.5)}
+    seconds, rate, ratio = report.beyond_fixed_cost(measured)
+    assert (seconds, rate, ratio) == (2.5, 400.0, 0.4)
+    assert report.beyond_fixed_cost({**measured, "load_empty": step(0, 4.5)}) is None
+    del measured["load_empty"]  # a result file from before the step existed
+    assert report.beyond_fixed_cost(measured) is None
+
+
 def test_bench_runs_every_step_and_writes_its_page(tmp_path: Path, settings: Settings) -> None:
     """`settings` first: a clear failure when PostgreSQL does not answer."""
     results, page = tmp_path / "results", tmp_path / "performance.md"
@@ -97,13 +109,23 @@ def test_bench_runs_every_step_and_writes_its_page(tmp_path: Path, settings: Set
     assert measured["load"]["rows"] == in_history  # the loader landed every row COPY did
     assert measured["copy_raw"]["rows"] == in_history  # and the second reference copied them
     assert set(measured["copy_raw"]["parts"]) == {"copy", "indexes"}
-    keys = ("copy", "copy_raw", "load", "dbt_full", "load_one_day", "dbt_incremental", "daily_run")
+    assert measured["load_empty"]["rows"] == 0  # its window is before the fleet's first row
+    keys = (
+        "copy",
+        "copy_raw",
+        "load",
+        "load_empty",
+        "dbt_full",
+        "load_one_day",
+        "dbt_incremental",
+        "daily_run",
+    )
     for key in keys:
         assert measured[key]["seconds"] > 0, key
         assert measured[key]["peak_rss_mib"] > 0, key
     assert measured["daily_run"]["parts"]["dbt_build"] > 0
     # --repeat 2: two backfills and two daily runs (on two days), the fastest kept
-    for key in ("copy", "copy_raw", "load", "daily_run"):
+    for key in ("copy", "copy_raw", "load", "load_empty", "daily_run"):
         assert len(measured[key]["samples_seconds"]) == 2, key
         assert round(measured[key]["seconds"], 2) == min(measured[key]["samples_seconds"]), key
     # the backfill's time, split: dlt's steps from its trace, the raw indexes, the rest
@@ -119,3 +141,4 @@ def test_bench_runs_every_step_and_writes_its_page(tmp_path: Path, settings: Set
     assert report.MARKER not in text
     assert "× COPY" in text and "2 turbines, history 2 days" in text
     assert "Backfill split: dlt extract" in text
+    assert "sensor loader on a window without rows (fixed cost)" in text

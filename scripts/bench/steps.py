@@ -123,8 +123,7 @@ def step_copy_raw(settings: Settings, work: Path) -> dict[str, Any]:
     connection = warehouse.connect(settings, "admin")
     try:
         with connection.cursor() as cursor:
-            cursor.execute("set time zone 'UTC'")
-            with data_path.open("wb") as out:
+            with data_path.open("wb") as out:  # binary: no time zone, no text to parse
                 sql = "copy raw.scada_measurements to stdout with (format binary)"
                 cursor.copy_expert(sql, out)
             cursor.execute(f"create schema if not exists {COPY_SCHEMA}")
@@ -134,14 +133,13 @@ def step_copy_raw(settings: Settings, work: Path) -> dict[str, Any]:
             started = time.perf_counter()
             with data_path.open("rb") as handle:
                 cursor.copy_expert(f"copy {table} from stdin with (format binary)", handle)
+            rows = cursor.rowcount
             connection.commit()
             copy_seconds = time.perf_counter() - started
             pipeline.build_indexes(settings, "admin", table, pipeline.RAW_MEASUREMENT_INDEXES)
             cursor.execute(f"analyze {table} ({pipeline.RAW_MEASUREMENT_STATISTICS})")
             connection.commit()
             seconds = time.perf_counter() - started
-            cursor.execute(f"select count(*) from {table}")
-            rows = cursor.fetchone()[0]
             cursor.execute(f"drop table {table}")
             connection.commit()
     finally:

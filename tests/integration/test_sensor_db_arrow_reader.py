@@ -7,6 +7,7 @@ from __future__ import annotations
 import secrets
 import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import sqlalchemy as sa
 
 from loaders.sources import sensor_db
 from loaders.sources.sensor_db import arrow_reader
+from loaders.sources.sensor_db import window as windows
 from loaders.sources.sensor_db.mapping import load_mapping
 
 MAPPING = """source_name,canonical_name,source_unit
@@ -106,11 +108,9 @@ def read_both(url: str, mapping_path: Path) -> tuple[tuple, tuple, sensor_db.Sen
             items = sensor_db._measurement_items(engine, "scada", mapping, START, END, stats)
         else:
             table = sensor_db.reflect(engine, "scada")
-            stamp = table.c.stamp
-            low, high = sensor_db._window_bounds(stamp, START, END)
-            condition = sa.or_(sa.and_(stamp >= low, stamp < high), stamp.is_(None))
+            parts = windows.parts(table.c.stamp, START, END)
             window = (pd.Timestamp(START, tz="UTC"), pd.Timestamp(END, tz="UTC"))
-            items = sensor_db._pandas_items(engine, table, mapping, condition, window, stats)
+            items = sensor_db._pandas_items(engine, table, mapping, parts, window, stats)
         cleans, rejects = zip(*items, strict=True)
         clean = pa.concat_tables([t for t in cleans if t.num_rows], promote_options="permissive")
         rejected = pd.concat([r for r in rejects if len(r)] or [pd.DataFrame()])
@@ -233,3 +233,54 @@ def test_typed_postgresql_historian_is_read_by_the_fast_path(
     assert stats.reader == "arrow"
     assert len(fast) == 2 * 2 * 144
     pd.testing.assert_frame_equal(fast, slow)
+
+
+def _work(database: Path, query: str) -> int:
+    """Thousands of SQLite virtual-machine instructions to run `query`: the work it does,
+    counted the same way on a fast or a slow machine."""
+    thousands = 0
+
+    def count() -> int:
+        nonlocal thousands
+        thousands += 1
+        return 0  # carry on
+
+    with closing(sqlite3.connect(database)) as connection:
+        connection.set_progress_handler(count, 1000)
+        connection.execute(query).fetchall()
+    return thousands
+
+
+def test_reading_a_window_costs_the_same_whatever_the_historians_length(
+    tmp_path: Path, mapping_path: Path
+) -> None:
+    """The window's rows and the rows without a timestamp are both read through the
+    timestamp index, also when the column is declared NOT NULL: as one OR, SQLite scanned
+    the whole historian on every run (the daily run's read grew with the historian's age)."""
+    mapping = load_mapping(mapping_path)
+    work = {}
+    for days in (3, 120):
+        path = tmp_path / f"{days}d.db"
+        first = END - timedelta(days=days)  # the window is the last two days of both
+        with sqlite3.connect(path) as connection:
+            connection.execute(
+                "create table scada (id integer primary key, wtg text not null, "
+                "stamp text not null, ws real, power real, oil real)"
+            )
+            connection.execute("create index scada_stamp on scada (stamp)")
+            connection.executemany(
+                "insert into scada values (?, 'T01', ?, 5.0, 100.0, 120.0)",
+                [
+                    (n + 1, (first + timedelta(minutes=10 * n)).strftime("%Y-%m-%d %H:%M:%S"))
+                    for n in range(days * 144)
+                ],
+            )
+        engine = sa.create_engine(f"sqlite:///{path}")
+        table = sensor_db.reflect(engine, "scada")
+        parts = windows.parts(table.c.stamp, START, END)
+        query = arrow_reader._query(table, mapping, parts, engine.dialect)
+        engine.dispose()
+        with closing(sqlite3.connect(path)) as connection:  # the SQL filter: a day wider
+            assert len(connection.execute(query).fetchall()) == 3 * 144
+        work[days] = _work(path, query)
+    assert work[120] < 1.5 * work[3], work  # 40 times the history, the same work

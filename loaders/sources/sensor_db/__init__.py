@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import dlt
@@ -32,6 +32,7 @@ import sqlalchemy as sa
 
 from loaders.pseudonymise import Pseudonymiser
 from loaders.sources.sensor_db import arrow_reader
+from loaders.sources.sensor_db import window as windows
 from loaders.sources.sensor_db.frames import (
     SensorDbStats,
     narrow_chunk,
@@ -163,19 +164,6 @@ def reflect(engine: sa.Engine, name: str) -> sa.Table | None:
     return sa.Table(table, sa.MetaData(), schema=schema or None, autoload_with=engine)
 
 
-def _window_bounds(column: sa.Column, start: datetime, end: datetime) -> tuple[object, object]:
-    """Bounds for the SQL filter, a day wider than the window on each side: the stored
-    values may be local times or text. The exact filter is applied after parsing, in UTC."""
-    low, high = start - timedelta(days=1), end + timedelta(days=1)
-    if isinstance(column.type, sa.DateTime):
-        if column.type.timezone:
-            return low.replace(tzinfo=UTC), high.replace(tzinfo=UTC)
-        return low, high
-    if isinstance(column.type, sa.Date):
-        return low.date(), high.date()
-    return low.strftime("%Y-%m-%d"), high.strftime("%Y-%m-%d")
-
-
 def _measurement_table(engine: sa.Engine, name: str, mapping: HistorianMapping) -> sa.Table:
     table = reflect(engine, name)
     if table is None:
@@ -207,10 +195,8 @@ def _measurement_items(
                 f"[sensor_db] {table_name}: columns not in the mapping, not loaded: "
                 f"{', '.join(stats.unmapped_columns)}"
             )
-    ts_column = table.c[mapping.timestamp_column]
-    low, high = _window_bounds(ts_column, start, end)
-    # a null timestamp is read (and rejected), not silently skipped
-    in_window = sa.or_(sa.and_(ts_column >= low, ts_column < high), ts_column.is_(None))
+    # the window's rows, and those without a timestamp (read and rejected, not skipped)
+    in_window = windows.parts(table.c[mapping.timestamp_column], start, end)
     window = (pd.Timestamp(start, tz="UTC"), pd.Timestamp(end, tz="UTC"))
     batches = arrow_reader.read_batches(engine, table, mapping, in_window, table_name)
     if batches is None:
@@ -243,7 +229,7 @@ def _measurement_items(
         print(f"[sensor_db] {table_name}: the rest of the window through pandas (slower): {error}")
         rest = in_window
         if last_row_id is not None:
-            rest = sa.and_(in_window, table.c[mapping.row_id_column] > last_row_id)
+            rest = windows.narrowed(in_window, table.c[mapping.row_id_column] > last_row_id)
         yield from _pandas_items(engine, table, mapping, rest, window, stats)
 
 
@@ -251,24 +237,20 @@ def _pandas_items(
     engine: sa.Engine,
     table: sa.Table,
     mapping: HistorianMapping,
-    in_window: sa.ColumnElement,
+    in_window: windows.Parts,
     window: tuple[pd.Timestamp, pd.Timestamp],
     stats: SensorDbStats,
 ) -> Iterator[tuple[pa.Table, pd.DataFrame]]:
     """The window read in chunks through pandas: any SQLAlchemy database, narrow layouts."""
-    ts_column = table.c[mapping.timestamp_column]
     if mapping.layout == NARROW:
-        order = [ts_column, table.c[mapping.turbine_column]]
-        order += [table.c[mapping.row_id_column]] if mapping.row_id_column else []
+        order = [mapping.timestamp_column, mapping.turbine_column]
+        order += [mapping.row_id_column] if mapping.row_id_column else []
         read_chunk = narrow_chunk
     else:
-        order = [table.c[mapping.row_id_column]] if mapping.row_id_column else [ts_column]
+        order = [mapping.row_id_column or mapping.timestamp_column]
         read_chunk = wide_chunk
-    query = (
-        sa.select(*[table.c[name] for name in mapping.source_columns])
-        .where(in_window)
-        .order_by(*order)
-    )
+    columns = [table.c[name] for name in mapping.source_columns]
+    query = windows.select_rows(columns, in_window, order)
     with engine.connect() as connection:
         connection = connection.execution_options(stream_results=True, max_row_buffer=CHUNK_ROWS)
         chunks = pd.read_sql(query, connection, chunksize=CHUNK_ROWS)
@@ -380,7 +362,7 @@ def sensor_db_source(
                 "expose the alarms through a view with these names (docs/sources.md)"
             )
         started_column = alarms.c.started_at_utc
-        low, high = _window_bounds(started_column, start, end)
+        low, high = windows.sql_bounds(started_column, start, end)
         query = sa.select(*[alarms.c[name] for name in ALARM_COLUMNS]).where(
             started_column >= low, started_column < high
         )

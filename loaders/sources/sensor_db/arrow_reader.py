@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from loaders.signals import canonical_averages
+from loaders.sources.sensor_db import window as windows
 from loaders.sources.sensor_db.mapping import NARROW, HistorianMapping
 
 __all__ = ["BATCH_ROWS", "ReadingStopped", "clean_batch", "read_batches"]
@@ -59,7 +60,7 @@ def _connectorx_url(url: sa.URL) -> str | None:
 
 
 def _sqlite_numbers_are_numbers(
-    connection: sa.Connection, table: sa.Table, mapping: HistorianMapping, window: sa.ColumnElement
+    connection: sa.Connection, table: sa.Table, mapping: HistorianMapping, window: windows.Parts
 ) -> bool:
     """True when every numeric column of the window holds numbers or nulls only."""
     numeric = [s.source_name for s in mapping.signals]
@@ -67,12 +68,11 @@ def _sqlite_numbers_are_numbers(
     wrong = sa.or_(
         *[sa.func.typeof(table.c[name]).not_in(["integer", "real", "null"]) for name in numeric]
     )
-    query = sa.select(sa.exists().where(window, wrong))
-    return not connection.execute(query).scalar()
+    return not connection.execute(windows.any_row(window, wrong)).scalar()
 
 
 def _query(
-    table: sa.Table, mapping: HistorianMapping, window: sa.ColumnElement, dialect: sa.Dialect
+    table: sa.Table, mapping: HistorianMapping, window: windows.Parts, dialect: sa.Dialect
 ) -> str:
     """The window's rows in source order, as SQL text for connectorx. In SQLite the key
     columns are read as text (their stored text, untouched): connectorx would otherwise type
@@ -85,9 +85,8 @@ def _query(
             columns.append(sa.cast(column, sa.Text).label(name))
         else:
             columns.append(column)
-    ts_column = table.c[mapping.timestamp_column]
-    order = [table.c[mapping.row_id_column]] if mapping.row_id_column else [ts_column]
-    query = sa.select(*columns).where(window).order_by(*order)
+    order = [mapping.row_id_column or mapping.timestamp_column]
+    query = windows.select_rows(columns, window, order)
     return str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
 
 
@@ -95,7 +94,7 @@ def read_batches(
     engine: sa.Engine,
     table: sa.Table,
     mapping: HistorianMapping,
-    window: sa.ColumnElement,
+    window: windows.Parts,
     label: str,
 ) -> Iterator[pa.RecordBatch] | None:
     """Record batches of the window's rows in row-id order, or None (said in one line) when

@@ -194,7 +194,7 @@ def test_text_in_a_numeric_sqlite_column_sends_the_rest_of_the_window_through_pa
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """connectorx stops at the text (SQLite does not enforce column types): the batches
-    before it stand, the rest is read by the pandas path from the next row id."""
+    before it stand, the rest is read by the pandas path."""
     monkeypatch.setattr(arrow_reader, "BATCH_ROWS", 100)
     url = sqlite_historian(tmp_path / "h.db", rows({700: ("ws", "n/a?")}))
     (fast, fast_rejected), (slow, slow_rejected), stats = read_both(url, mapping_path)
@@ -208,6 +208,34 @@ def test_text_in_a_numeric_sqlite_column_sends_the_rest_of_the_window_through_pa
     pd.testing.assert_frame_equal(
         fast_rejected.reset_index(drop=True), slow_rejected.reset_index(drop=True)
     )
+
+
+def test_rows_read_out_of_row_id_order_before_connectorx_stops_are_read_once(
+    tmp_path: Path,
+    mapping_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The fast path reads rows in the order the database finds them (here through the
+    timestamp index, the row ids scattered): after connectorx stops, the pandas path reads
+    the rows whose id was not handed on, none twice, none lost."""
+    monkeypatch.setattr(arrow_reader, "BATCH_ROWS", 100)
+    source = rows({700: ("ws", "n/a?")})
+    for n, row in enumerate(source):
+        row["id"] = n * 389 % ROWS + 1  # 389 and ROWS are coprime: every id once
+    url = sqlite_historian(tmp_path / "h.db", source)
+    with closing(sqlite3.connect(tmp_path / "h.db")) as connection:
+        connection.execute("create index scada_stamp on scada (stamp)")
+        connection.commit()
+    (fast, fast_rejected), (slow, slow_rejected), stats = read_both(url, mapping_path)
+    assert stats.reader == "arrow"
+    assert "the rest of the window through pandas (slower): connectorx:" in (
+        capsys.readouterr().out
+    )
+    assert len(fast) == 2 * 2 * 144 - 1
+    assert fast["source_row_id"].is_unique
+    pd.testing.assert_frame_equal(fast, slow)
+    assert fast_rejected["reason"].tolist() == ["ws: not a number"]
 
 
 def test_without_a_row_id_a_sqlite_window_with_text_is_read_by_pandas(

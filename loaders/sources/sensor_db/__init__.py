@@ -203,8 +203,8 @@ def _measurement_items(
         yield from _pandas_items(engine, table, mapping, in_window, window, stats)
         return
     stats.reader = "arrow"
-    last_row_id = None
-    handed_on = False
+    handed_on_ids: list[pa.Array] = []  # the row ids of the batches handed on
+    handed_on_without_id = False
     try:
         for batch in batches:
             clean = arrow_reader.clean_batch(batch, mapping, table_name, (start, end))
@@ -215,22 +215,41 @@ def _measurement_items(
                 stats.rows_read += clean.num_rows
                 stats.rows_loaded += clean.num_rows
                 yield _required(clean), pd.DataFrame()
-            handed_on = True
-            if mapping.row_id_column and batch.num_rows:
-                last_row_id = batch.column(mapping.row_id_column)[-1].as_py()
+            if mapping.row_id_column:
+                handed_on_ids.append(batch.column(mapping.row_id_column))
+            elif batch.num_rows:
+                handed_on_without_id = True
     except arrow_reader.ReadingStopped as error:
-        if handed_on and last_row_id is None:  # no row id to go on from
+        if handed_on_without_id:  # nothing tells the rest apart
             raise ValueError(
                 f"sensor table {table_name!r}: {error}, after rows were read without a row "
                 "id to resume from; the window is not loaded (run it again)"
             ) from error
-        # the rows handed on so far are right; the rest of the window, in the same order
-        # (by row id), is read by the pandas path
+        # the rows handed on so far are right; the window's other rows are read by the
+        # pandas path, which skips the row ids already handed on
         print(f"[sensor_db] {table_name}: the rest of the window through pandas (slower): {error}")
-        rest = in_window
-        if last_row_id is not None:
-            rest = windows.narrowed(in_window, table.c[mapping.row_id_column] > last_row_id)
-        yield from _pandas_items(engine, table, mapping, rest, window, stats)
+        skip = _sorted_ids(handed_on_ids)
+        yield from _pandas_items(engine, table, mapping, in_window, window, stats, skip)
+
+
+def _sorted_ids(arrays: list[pa.Array]) -> np.ndarray:
+    """The row ids handed on, sorted, for a binary search per row (not a set of millions)."""
+    if not arrays:
+        return np.array([], dtype=np.int64)
+    ids = pc.drop_null(pa.concat_arrays([pc.cast(a, pa.int64()) for a in arrays]))
+    return np.sort(ids.to_numpy())
+
+
+def _not_handed_on(ids: pd.Series, handed_on: np.ndarray) -> np.ndarray:
+    """Mask of the rows whose row id is not in `handed_on` (sorted)."""
+    numbers = pd.to_numeric(ids, errors="coerce")
+    known = numbers.notna().to_numpy()
+    values = numbers[known].astype("int64").to_numpy()
+    at = np.minimum(np.searchsorted(handed_on, values), max(len(handed_on) - 1, 0))
+    seen = np.zeros(len(ids), dtype=bool)
+    if len(handed_on):
+        seen[known] = handed_on[at] == values
+    return ~seen
 
 
 def _pandas_items(
@@ -240,8 +259,10 @@ def _pandas_items(
     in_window: windows.Parts,
     window: tuple[pd.Timestamp, pd.Timestamp],
     stats: SensorDbStats,
+    handed_on: np.ndarray | None = None,
 ) -> Iterator[tuple[pa.Table, pd.DataFrame]]:
-    """The window read in chunks through pandas: any SQLAlchemy database, narrow layouts."""
+    """The window read in chunks through pandas: any SQLAlchemy database, narrow layouts.
+    `handed_on`: sorted row ids the fast path has handed on already, skipped here."""
     if mapping.layout == NARROW:
         order = [mapping.timestamp_column, mapping.turbine_column]
         order += [mapping.row_id_column] if mapping.row_id_column else []
@@ -257,6 +278,11 @@ def _pandas_items(
         if mapping.layout == NARROW:
             chunks = regroup_by_timestamp(chunks, mapping.timestamp_column)
         for chunk in chunks:
+            if handed_on is not None and mapping.row_id_column:
+                kept = _not_handed_on(chunk[mapping.row_id_column], handed_on)
+                chunk = chunk[kept].reset_index(drop=True)
+                if chunk.empty:
+                    continue
             clean, rejected = read_chunk(chunk, mapping, table.name, window, stats)
             yield _arrow(clean), rejected
     if stats.unmapped_tags:

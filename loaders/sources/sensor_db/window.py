@@ -50,7 +50,8 @@ def narrowed(window: Parts, condition: sa.ColumnElement[bool]) -> Parts:
 def select_rows(
     columns: Sequence[sa.ColumnElement], window: Parts, order: Sequence[str]
 ) -> sa.Select | sa.CompoundSelect:
-    """`columns` of every part's rows, ordered by the result columns named in `order`."""
+    """`columns` of every part's rows, ordered by the result columns named in `order`
+    (none: in the order the database finds them)."""
     selects = [sa.select(*columns).where(part) for part in window]
     query: sa.Select | sa.CompoundSelect = (
         selects[0] if len(selects) == 1 else sa.union_all(*selects)

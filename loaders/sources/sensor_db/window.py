@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-__all__ = ["Parts", "any_row", "narrowed", "parts", "select_rows", "sql_bounds"]
+__all__ = ["Parts", "any_row", "parts", "select_rows", "sql_bounds"]
 
 # the conditions of a run's reads, one SELECT each
 Parts = tuple[sa.ColumnElement[bool], ...]
@@ -40,11 +40,6 @@ def parts(timestamp: sa.Column, start: datetime, end: datetime) -> Parts:
     """The window's rows (by the timestamp index), then the rows without a timestamp."""
     low, high = sql_bounds(timestamp, start, end)
     return (sa.and_(timestamp >= low, timestamp < high), timestamp.is_(None))
-
-
-def narrowed(window: Parts, condition: sa.ColumnElement[bool]) -> Parts:
-    """The same parts, each also meeting `condition` (the rest of a window after a row)."""
-    return tuple(sa.and_(part, condition) for part in window)
 
 
 def select_rows(

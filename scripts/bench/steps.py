@@ -26,6 +26,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import psycopg2.extensions
+
 _STARTED = time.perf_counter()
 
 from loaders import pipeline, transform, warehouse  # noqa: E402 - timed from process start
@@ -85,27 +87,40 @@ def step_copy(settings: Settings, date_from: date, date_to: date, work: Path) ->
     export_seconds = time.perf_counter() - started
     key_types = {"id": "bigint", "turbine_id": "text", "ts_utc": "timestamptz"}
     columns = ", ".join(f"{name} {key_types.get(name, 'double precision')}" for name in names)
+    table = f"{COPY_SCHEMA}.{COPY_TABLE}"
     connection = warehouse.connect(settings, "admin")
     try:
         with connection.cursor() as cursor:
-            cursor.execute("set time zone 'UTC'")
-            cursor.execute(f"create schema if not exists {COPY_SCHEMA}")
-            cursor.execute(f"drop table if exists {COPY_SCHEMA}.{COPY_TABLE}")
-            cursor.execute(f"create table {COPY_SCHEMA}.{COPY_TABLE} ({columns})")
-            connection.commit()
-            started = time.perf_counter()
-            with csv_path.open() as handle:
-                cursor.copy_expert(
-                    f"copy {COPY_SCHEMA}.{COPY_TABLE} from stdin with (format csv)", handle
-                )
-            connection.commit()
-            seconds = time.perf_counter() - started
-            cursor.execute(f"drop table {COPY_SCHEMA}.{COPY_TABLE}")
+            cursor.execute("set time zone 'UTC'")  # the CSV's timestamps are UTC text
+            seconds, _ = _copy_into_new_table(connection, table, f"({columns})", csv_path, "csv")
+            cursor.execute(f"drop table {table}")
             connection.commit()
     finally:
         connection.close()
         csv_path.unlink(missing_ok=True)
     return {"seconds": seconds, "rows": rows, "export_seconds": export_seconds}
+
+
+def _copy_into_new_table(
+    connection: psycopg2.extensions.connection,
+    table: str,
+    definition: str,
+    path: Path,
+    copy_format: str,
+) -> tuple[float, int]:
+    """(seconds, rows) of `COPY table FROM STDIN` of the file into `table`, created anew
+    (`create table <table> <definition>`, untimed) and committed, left for the caller."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"create schema if not exists {COPY_SCHEMA}")
+        cursor.execute(f"drop table if exists {table}")
+        cursor.execute(f"create table {table} {definition}")
+        connection.commit()
+        started = time.perf_counter()
+        with path.open("rb") as handle:
+            cursor.copy_expert(f"copy {table} from stdin with (format {copy_format})", handle)
+        rows = cursor.rowcount
+        connection.commit()
+    return time.perf_counter() - started, rows
 
 
 def step_copy_raw(settings: Settings, work: Path) -> dict[str, Any]:
@@ -126,20 +141,14 @@ def step_copy_raw(settings: Settings, work: Path) -> dict[str, Any]:
             with data_path.open("wb") as out:  # binary: no time zone, no text to parse
                 sql = "copy raw.scada_measurements to stdout with (format binary)"
                 cursor.copy_expert(sql, out)
-            cursor.execute(f"create schema if not exists {COPY_SCHEMA}")
-            cursor.execute(f"drop table if exists {table}")
-            cursor.execute(f"create table {table} (like raw.scada_measurements)")
-            connection.commit()
+            copy_seconds, rows = _copy_into_new_table(
+                connection, table, "(like raw.scada_measurements)", data_path, "binary"
+            )
             started = time.perf_counter()
-            with data_path.open("rb") as handle:
-                cursor.copy_expert(f"copy {table} from stdin with (format binary)", handle)
-            rows = cursor.rowcount
-            connection.commit()
-            copy_seconds = time.perf_counter() - started
             pipeline.build_indexes(settings, "admin", table, pipeline.RAW_MEASUREMENT_INDEXES)
             cursor.execute(f"analyze {table} ({pipeline.RAW_MEASUREMENT_STATISTICS})")
             connection.commit()
-            seconds = time.perf_counter() - started
+            seconds = copy_seconds + time.perf_counter() - started
             cursor.execute(f"drop table {table}")
             connection.commit()
     finally:

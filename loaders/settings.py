@@ -105,7 +105,8 @@ class Settings:
     # Set to send weather_api_key as this query parameter (Open-Meteo's `apikey`) rather
     # than in a header; it is masked in logs and never stored.
     weather_api_key_param: str = ""
-    # OAuth2 client credentials, for an API behind a token endpoint (loaders/oauth2.py).
+    # OAuth2 client credentials, for an API behind a token endpoint
+    # (loaders/sources/weather_api/oauth2.py).
     weather_oauth_token_url: str = ""
     weather_oauth_client_id: str = ""
     weather_oauth_client_secret: str = ""

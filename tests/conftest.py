@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from psycopg2 import sql
 
-from loaders import pipeline, warehouse
+from loaders import warehouse
+from loaders.run import pipeline
 from loaders.settings import Settings, load_settings
 
 TEST_PSEUDONYM_KEY = "test-key-" + "0" * 40

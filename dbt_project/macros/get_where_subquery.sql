@@ -3,7 +3,7 @@
     `where` config applies, and the tests of the big incremental tables check, on a
     daily run, only the days the run can have changed (both when a test has both: a
     `where` of its own must not make a test scan the history): from env var
-    WINDFARM_TEST_WINDOW_FROM (a literal date; loaders/transform.py sets it to the
+    WINDFARM_TEST_WINDOW_FROM (a literal date; loaders/transform/dbt.py sets it to the
     reprocess window's first day minus two; default 1900-01-01: everything). The hourly
     ML tables rewrite the longest label horizon more (int_turbine_hours_labelled), so
     their tests start that much earlier. `--vars '{full_tests: true}'` checks everything

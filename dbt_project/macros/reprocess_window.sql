@@ -112,7 +112,7 @@ select least({{ candidates | join(', ') }}) - 1
 
 {#-
     Tests of the big tables check, on a daily run, the days it can have changed: from
-    env var WINDFARM_TEST_WINDOW_FROM, which loaders/transform.py sets to the reprocess
+    env var WINDFARM_TEST_WINDOW_FROM, which loaders/transform/dbt.py sets to the reprocess
     window's first day minus two (default: everything; `--vars '{full_tests: true}'`
     also checks everything: weekly, and after a backfill). A literal date, not a
     subquery: PostgreSQL estimates `>= (select ...)` at a third of the table and scans it

@@ -23,7 +23,7 @@ STEPS: tuple[tuple[str, str], ...] = (
     ("dbt_full", "`dbt build`, first (full) build of the history"),
     ("load_one_day", "sensor loader, one new day (+3 lookback days)"),
     ("dbt_incremental", "`dbt build` after that new day (incremental)"),
-    ("daily_run", "whole daily run for the next day (`loaders.pipeline.run`)"),
+    ("daily_run", "whole daily run for the next day (`loaders.run.pipeline.run`)"),
 )
 
 

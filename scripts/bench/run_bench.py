@@ -9,7 +9,7 @@ For each history length D (one fresh database each, `windfarm_bench_<D>d`):
 COPY of the D days' rows (the ceiling), the sensor loader backfilling the same D days, the
 same rows COPYed in raw's shape (a second reference), the loader on a window without rows
 (its fixed cost), `dbt build` on them (full), one new day loaded and `dbt build` again
-(incremental), then the whole daily run (`loaders.pipeline.run`) for the next day, weather
+(incremental), then the whole daily run (`loaders.run.pipeline.run`) for the next day, weather
 from the demo weather server on loopback, the production inbox holding one month. Then the
 analysts' queries on the marts. Ratios are taken within one run: the machine is too noisy
 for absolute seconds to compare across runs (/work/shared/PERFORMANCE-NOTES.md).
@@ -29,8 +29,9 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from loaders import audit, warehouse
+from loaders import warehouse
 from loaders.demo_park import serve_in_background
+from loaders.run import audit
 from loaders.settings import PROJECT_ROOT, VAR_DIR, Settings, load_settings
 from scripts.bench import machine, queries, report
 from scripts.bench.fleet import Fleet, Site, generate_fleet, turbine_ids, write_inbox

@@ -30,9 +30,15 @@ import psycopg2.extensions
 
 _STARTED = time.perf_counter()
 
-from loaders import pipeline, transform, warehouse  # noqa: E402 - timed from process start
-from loaders.pseudonymise import Pseudonymiser  # noqa: E402
+from loaders import warehouse  # noqa: E402 - timed from process start
+from loaders.privacy.pseudonymise import Pseudonymiser  # noqa: E402
+from loaders.run import pipeline  # noqa: E402
 from loaders.settings import Settings, load_settings  # noqa: E402
+from loaders.sources import landing  # noqa: E402
+from loaders.sources.production_csv.load import load_production_csv  # noqa: E402
+from loaders.sources.sensor_db import load as sensor_load  # noqa: E402
+from loaders.sources.weather_api.load import load_weather  # noqa: E402
+from loaders.transform import dbt  # noqa: E402
 from scripts.bench.fleet import SCADA_TABLE  # noqa: E402
 
 COPY_SCHEMA = "bench"
@@ -145,8 +151,8 @@ def step_copy_raw(settings: Settings, work: Path) -> dict[str, Any]:
                 connection, table, "(like raw.scada_measurements)", data_path, "binary"
             )
             started = time.perf_counter()
-            pipeline.build_indexes(settings, "admin", table, pipeline.RAW_MEASUREMENT_INDEXES)
-            cursor.execute(f"analyze {table} ({pipeline.RAW_MEASUREMENT_STATISTICS})")
+            sensor_load.build_indexes(settings, "admin", table, sensor_load.RAW_MEASUREMENT_INDEXES)
+            cursor.execute(f"analyze {table} ({sensor_load.RAW_MEASUREMENT_STATISTICS})")
             connection.commit()
             seconds = copy_seconds + time.perf_counter() - started
             cursor.execute(f"drop table {table}")
@@ -172,11 +178,11 @@ def step_load(settings: Settings, date_from: date, date_to: date) -> dict[str, A
     statistics, the rest: pipeline set-up and the window check), so that the page says
     where a backfill's time goes in every run, not from a one-off profile."""
     parts: dict[str, float] = {}
-    pipeline._index_raw_measurements = _timed(
-        parts, "raw_indexes", pipeline._index_raw_measurements
+    sensor_load._index_raw_measurements = _timed(
+        parts, "raw_indexes", sensor_load._index_raw_measurements
     )
     started = time.perf_counter()
-    outcome = pipeline.load_sensor_db(
+    outcome = sensor_load.load_sensor_db(
         settings, date_from, date_to, Pseudonymiser(settings.pseudonym_key)
     )
     seconds = time.perf_counter() - started
@@ -193,7 +199,7 @@ def step_load(settings: Settings, date_from: date, date_to: date) -> dict[str, A
 
 def _dlt_steps(settings: Settings, name: str) -> dict[str, float]:
     """Seconds of each step of the pipeline's last run, from dlt's trace."""
-    trace = pipeline.dlt_pipeline(settings, name).last_trace
+    trace = landing.dlt_pipeline(settings, name)[0].last_trace
     if trace is None:
         return {}
     return {
@@ -206,7 +212,7 @@ def _dlt_steps(settings: Settings, name: str) -> dict[str, float]:
 def step_csv(settings: Settings) -> dict[str, Any]:
     """The production CSV inbox (setup: the dbt project needs its raw tables)."""
     started = time.perf_counter()
-    outcome = pipeline.load_production_csv(settings, Pseudonymiser(settings.pseudonym_key))
+    outcome = load_production_csv(settings, Pseudonymiser(settings.pseudonym_key))
     if not outcome.ok:
         raise RuntimeError(f"production CSV load failed: {outcome.error}")
     return {"seconds": time.perf_counter() - started, "rows": sum(outcome.rows.values())}
@@ -215,13 +221,13 @@ def step_csv(settings: Settings) -> dict[str, Any]:
 def step_weather(settings: Settings, date_from: date, date_to: date) -> dict[str, Any]:
     """Hourly weather of the history from the demo weather server (setup, like the CSVs)."""
     started = time.perf_counter()
-    outcome = pipeline.load_weather(settings, date_from, date_to)
+    outcome = load_weather(settings, date_from, date_to)
     return {"seconds": time.perf_counter() - started, "rows": sum(outcome.rows.values())}
 
 
 def step_dbt(settings: Settings, *args: str) -> dict[str, Any]:
     started = time.perf_counter()
-    outcome = transform.build(settings, *args)
+    outcome = dbt.build(settings, *args)
     seconds = time.perf_counter() - started
     if outcome.status != "success":
         raise RuntimeError(f"dbt build {' '.join(args)} ended {outcome.status}: {outcome.failures}")
@@ -246,7 +252,7 @@ def step_run(settings: Settings, day: date) -> dict[str, Any]:
     parts: dict[str, float] = {}
     for name in ("load_sensor_db", "load_production_csv", "load_weather", "_write_report"):
         setattr(pipeline, name, _timed(parts, name, getattr(pipeline, name)))
-    pipeline.transform.build = _timed(parts, "dbt_build", transform.build)
+    pipeline.dbt.build = _timed(parts, "dbt_build", dbt.build)
     started = time.perf_counter()
     outcome = pipeline.run(settings, day, day)
     seconds = time.perf_counter() - started

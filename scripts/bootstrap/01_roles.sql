@@ -1,7 +1,7 @@
 -- Cluster-wide roles of the wind-farm warehouse. Safe to run again: it creates what is
 -- missing and re-asserts the attributes (no superuser, no role or database creation, no
 -- replication, no row-security bypass, no membership in any other role).
--- Passwords are not set here: they come from the environment (see loaders/warehouse.py),
+-- Passwords are not set here: they come from the environment (see loaders/warehouse/__init__.py),
 -- so they never sit in a versioned file.
 --
 --   windfarm_owner           NOLOGIN  owns the schemas and the audit tables

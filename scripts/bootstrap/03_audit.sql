@@ -51,7 +51,7 @@ create table if not exists audit.dbt_run_results (
 alter table audit.dbt_run_results owner to windfarm_owner;
 create index if not exists dbt_run_results_run_id on audit.dbt_run_results (run_id);
 
--- Erasure requests (loaders/erasure.py): the request's reference and what changed, never
+-- Erasure requests (loaders/privacy/erasure.py): the request's reference and what changed, never
 -- the person's identifiers or tokens. Accountability (GDPR art. 5(2)) without re-identifying.
 create table if not exists audit.erasure_log (
     erased_at timestamptz not null default now(),

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from loaders import transform
 from loaders.settings import PROJECT_ROOT, Settings
+from loaders.transform import dbt
 from scripts.deliverable import (
     code_copy,
     dashboard,
@@ -65,7 +65,7 @@ def dbt_docs(settings: Settings, work: Path) -> Path:
     parsed = Path(settings.dbt_target_dir) / "partial_parse.msgpack"
     if parsed.is_file():  # the last run's parse: dbt re-parses only what changed since
         shutil.copyfile(parsed, target / parsed.name)
-    completed = transform.run_dbt(
+    completed = dbt.run_dbt(
         replace(settings, dbt_target_dir=str(target)), "docs", "generate", "--static"
     )
     if completed.returncode != 0 or not (target / "manifest.json").is_file():

@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from loaders.quality_report.publish import LATEST, PAGE, run_folders
+from loaders.reports.publish import LATEST, PAGE, run_folders
 from loaders.settings import PROJECT_ROOT, Settings
 from scripts.deliverable import tools
 

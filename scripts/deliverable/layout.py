@@ -51,7 +51,7 @@ REQUIRED: tuple[Item, ...] = (
     Item(
         "automation scripts (loaders, dbt project, scripts)",
         (
-            f"{CODE}/loaders/pipeline.py",
+            f"{CODE}/loaders/run/pipeline.py",
             f"{CODE}/loaders/sources/*/__init__.py",
             f"{CODE}/dbt_project/dbt_project.yml",
             f"{CODE}/dbt_project/models/marts/*/*.sql",

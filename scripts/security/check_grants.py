@@ -16,10 +16,9 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from loaders import grants, warehouse  # noqa: E402
-from loaders.settings import load_settings  # noqa: E402
+from loaders import warehouse
+from loaders.settings import load_settings
+from loaders.warehouse import grants
 
 EXIT_CLEAN, EXIT_DRIFT, EXIT_ERROR = 0, 1, 2
 

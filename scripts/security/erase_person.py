@@ -16,13 +16,11 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import replace
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from loaders import erasure, warehouse  # noqa: E402
-from loaders.pseudonymise import MissingKeyError  # noqa: E402
-from loaders.settings import load_settings  # noqa: E402
+from loaders import warehouse
+from loaders.privacy import erasure
+from loaders.privacy.pseudonymise import MissingKeyError
+from loaders.settings import load_settings
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,10 +18,9 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from loaders import leakscan, warehouse  # noqa: E402
-from loaders.settings import load_settings  # noqa: E402
+from loaders import warehouse
+from loaders.privacy import leakscan
+from loaders.settings import load_settings
 
 
 def _values(args: argparse.Namespace) -> list[str]:

@@ -173,7 +173,7 @@ def test_the_zip_holds_every_item_and_a_report_of_8_to_14_pages(built) -> None: 
         names = archive.namelist()
     assert all(name.startswith(f"{layout.ROOT}/") for name in names)
     code = [n for n in names if n.startswith(f"{layout.ROOT}/{layout.CODE}/")]
-    assert f"{layout.ROOT}/{layout.CODE}/loaders/pipeline.py" in code
+    assert f"{layout.ROOT}/{layout.CODE}/loaders/run/pipeline.py" in code
     assert not [
         n for n in code if "__pycache__" in n or "/.venv/" in n or n.endswith("/secrets.toml")
     ]

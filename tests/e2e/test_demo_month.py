@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from warehouse_sql import query, scalar
 
-from loaders import pipeline
 from loaders.demo_park.park import DEMO_END, DEMO_START
+from loaders.run import pipeline
 from loaders.settings import Settings
 
 TURBINES = 3

@@ -24,9 +24,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from loaders.quality_report import elementary, write_report
+from loaders.reports import elementary, write_report
 from loaders.settings import PROJECT_ROOT, load_settings
-from loaders.transform import dbt_environment, dbt_executable
+from loaders.transform.dbt import dbt_environment, dbt_executable
 
 MAIN = PROJECT_ROOT / "dbt_project"
 MONITORING = MAIN / "monitoring"

@@ -1,7 +1,7 @@
 """The quality page of the demo month: its figures equal SQL, and a real browser shows it offline.
 
 The page is read back through its `data-*` attributes and ids (never its wording), and each
-figure is recomputed here with SQL written independently of `loaders.quality_report`.
+figure is recomputed here with SQL written independently of `loaders.reports`.
 The browser tests open the page from disk in headless Chromium, with the network
 features turned off, and check what was rendered.
 """
@@ -24,7 +24,7 @@ import pytest
 from warehouse_sql import query, scalar
 
 from loaders import warehouse
-from loaders.quality_report import figures
+from loaders.reports import figures
 from loaders.settings import Settings, load_settings
 
 CRITICAL_SIGNALS = (
@@ -374,7 +374,7 @@ FACT = "core.fct_turbine_measurements"
 
 
 def flag_columns(settings: Settings) -> list[str]:
-    """The fact's QC flag columns, read independently of loaders.quality_report."""
+    """The fact's QC flag columns, read independently of loaders.reports."""
     return [
         name
         for (name,) in query(
@@ -561,7 +561,7 @@ def test_the_summary_file_holds_the_key_figures(
 
 
 def test_the_elementary_section_says_what_happened(page: Page) -> None:
-    from loaders.quality_report import elementary
+    from loaders.reports import elementary
 
     status = page.having("data-elementary-status")[0]["data-elementary-status"]
     installed = elementary.package_installed(elementary.monitoring_dir(load_settings()))
@@ -688,8 +688,8 @@ def test_chromium_renders_the_key_figures_without_console_errors(
 def second_run(demo, report: Path, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN001, ANN201
     """A real second run (the demo's last day again) whose page goes to a reports folder
     holding a copy of the first run's folder, as a reports folder holds every run."""
-    from loaders import pipeline
     from loaders.demo_park.park import DEMO_END
+    from loaders.run import pipeline
 
     settings, _, first = demo
     reports = tmp_path_factory.mktemp("reports_again")

@@ -19,8 +19,9 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
-from loaders import logs, runlock, warehouse
+from loaders import logs, warehouse
 from loaders.__main__ import main
+from loaders.run import runlock
 from loaders.settings import Settings
 
 DAY = date(2025, 10, 2)

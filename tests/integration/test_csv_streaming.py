@@ -20,7 +20,7 @@ HEADER = "Date;Eolienne;Energie produite (kWh);Disponibilite (%);Heures de produ
 READER = """
 import json, resource, sys
 from pathlib import Path
-from loaders.pseudonymise import Pseudonymiser
+from loaders.privacy.pseudonymise import Pseudonymiser
 from loaders.sources.production_csv import CsvStats, parsing, read_file
 path = Path(sys.argv[1])
 sha256, encoding = parsing.inspect_file(path)

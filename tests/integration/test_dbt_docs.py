@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from loaders.transform import run_dbt
+from loaders.transform.dbt import run_dbt
 
 PUBLIC_SCHEMAS = ("core", "ml")
 

@@ -22,7 +22,7 @@ import pytest
 from warehouse_sql import query
 
 from loaders.settings import Settings
-from loaders.transform import run_dbt
+from loaders.transform.dbt import run_dbt
 
 ML = "ml.ml_turbine_hourly_features"
 # Three hours before the bearing failure of the demo park (2025-10-22 09:00 UTC).

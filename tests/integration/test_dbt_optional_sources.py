@@ -11,7 +11,7 @@ import pytest
 from warehouse_sql import query
 
 from loaders.settings import Settings
-from loaders.transform import run_dbt
+from loaders.transform.dbt import run_dbt
 
 PRODUCTION_TABLES = (
     "raw.production_daily",

@@ -19,8 +19,10 @@ import dlt
 import pytest
 from warehouse_sql import query, sensor_rows_landed
 
-from loaders import pipeline, warehouse
+from loaders import warehouse
+from loaders.run import pipeline
 from loaders.settings import Settings
+from loaders.sources.landing import SourceOutcome
 
 FIRST, LAST = date(2025, 10, 1), date(2025, 10, 3)
 WAIT_SECONDS = 60
@@ -104,7 +106,7 @@ def run_in_thread(settings: Settings, day: date, into: dict) -> threading.Thread
     return threading.Thread(target=target, name=f"run-{day}")
 
 
-def sensor(outcome: pipeline.RunOutcome) -> pipeline.SourceOutcome:
+def sensor(outcome: pipeline.RunOutcome) -> SourceOutcome:
     return next(s for s in outcome.sources if s.name == "sensor_db")
 
 

@@ -17,8 +17,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 from warehouse_sql import query
 
-from loaders import pipeline
 from loaders.__main__ import main
+from loaders.run import pipeline
 from loaders.settings import PROJECT_ROOT, Settings
 
 FIRST, LAST = date(2025, 10, 1), date(2025, 10, 4)

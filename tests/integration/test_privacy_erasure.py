@@ -19,11 +19,14 @@ from pathlib import Path
 import pytest
 from warehouse_sql import query, scalar
 
-from loaders import leakscan, pipeline, warehouse
+from loaders import warehouse
 from loaders.demo_park import generate
 from loaders.demo_park.park import DEMO_END, DEMO_START
-from loaders.pseudonymise import Pseudonymiser
+from loaders.privacy import leakscan
+from loaders.privacy.pseudonymise import Pseudonymiser
 from loaders.settings import PROJECT_ROOT, Settings
+from loaders.sources.production_csv.load import load_production_csv
+from loaders.sources.sensor_db import load as sensor_load
 
 ERASE = PROJECT_ROOT / "scripts" / "security" / "erase_person.py"
 TECHNICIAN = ("Léa Fontaine", "lea.fontaine@energitech.fr")
@@ -46,8 +49,8 @@ def loaded(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iter
     warehouse.bootstrap(own)
     try:
         key = Pseudonymiser(own.pseudonym_key)
-        assert pipeline.load_production_csv(own, key).ok
-        assert pipeline.load_sensor_db(own, date(2025, 10, 3), date(2025, 10, 3), key).ok
+        assert load_production_csv(own, key).ok
+        assert sensor_load.load_sensor_db(own, date(2025, 10, 3), date(2025, 10, 3), key).ok
         yield own
     finally:
         warehouse.drop_database(own)

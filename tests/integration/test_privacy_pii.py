@@ -16,13 +16,13 @@ from pathlib import Path
 
 from warehouse_sql import query
 
-from loaders import leakscan
 from loaders.demo_park.simulator import (
     PERSONAL_EMAILS,
     PERSONAL_NAMES,
     maintenance_interventions,
 )
-from loaders.pseudonymise import TOKEN_HEX_CHARS, TOKEN_PREFIX, Pseudonymiser
+from loaders.privacy import leakscan
+from loaders.privacy.pseudonymise import TOKEN_HEX_CHARS, TOKEN_PREFIX, Pseudonymiser
 from loaders.settings import PROJECT_ROOT, Settings
 
 PEOPLE = (*PERSONAL_NAMES, *PERSONAL_EMAILS)

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from warehouse_sql import query
 
-from loaders import pipeline, warehouse
-from loaders.pseudonymise import Pseudonymiser
+from loaders import warehouse
+from loaders.privacy.pseudonymise import Pseudonymiser
 from loaders.settings import Settings
+from loaders.sources.production_csv.load import load_production_csv
 
 PRODUCTION = (
     "Date;Eolienne;Energie produite (kWh);Disponibilite (%);Heures de production\n"
@@ -46,7 +47,7 @@ def test_rows_read_equal_rows_loaded_plus_rejected(csv_settings: Settings) -> No
     (inbox / "broken.csv").write_text("Date;Eolienne;Energie\n01/10/2025;T1;1\n", encoding="utf-8")
     pseudonymiser = Pseudonymiser(csv_settings.pseudonym_key)
 
-    outcome = pipeline.load_production_csv(csv_settings, pseudonymiser)
+    outcome = load_production_csv(csv_settings, pseudonymiser)
 
     assert not outcome.ok
     assert "broken.csv" in outcome.error and "Energie produite (kWh)" in outcome.error
@@ -90,7 +91,7 @@ def test_rows_read_equal_rows_loaded_plus_rejected(csv_settings: Settings) -> No
     # the same files dropped again: skipped, nothing doubles
     (inbox / "production.csv").write_text(PRODUCTION, encoding="utf-8-sig")
     (inbox / "maintenance.csv").write_bytes(MAINTENANCE.encode("cp1252"))
-    again = pipeline.load_production_csv(csv_settings, pseudonymiser)
+    again = load_production_csv(csv_settings, pseudonymiser)
     assert again.ok and again.details["rows_read"] == {}
     assert set(again.details["skipped_files"]) == {"production.csv", "maintenance.csv"}
     assert query(csv_settings, "select count(*) from raw.production_daily") == [(2,)]
@@ -105,7 +106,7 @@ def test_a_corrected_file_replaces_every_row_of_the_earlier_version(
     inbox = Path(csv_settings.csv_inbox)
     pseudonymiser = Pseudonymiser(csv_settings.pseudonym_key)
     (inbox / "production.csv").write_text(PRODUCTION, encoding="utf-8-sig")
-    pipeline.load_production_csv(csv_settings, pseudonymiser)
+    load_production_csv(csv_settings, pseudonymiser)
 
     corrected = (
         "Date;Eolienne;Energie produite (kWh);Disponibilite (%);Heures de production\n"
@@ -113,7 +114,7 @@ def test_a_corrected_file_replaces_every_row_of_the_earlier_version(
         "02/10/2025;T1;8 000,0;100;24\n"
     )
     (inbox / "production.csv").write_text(corrected, encoding="utf-8-sig")
-    outcome = pipeline.load_production_csv(csv_settings, pseudonymiser)
+    outcome = load_production_csv(csv_settings, pseudonymiser)
 
     assert outcome.details["rows_read"] == {"production.csv": 2}
     assert outcome.details["rows_of_earlier_versions_removed"] == 2  # the two rejected rows
@@ -149,7 +150,7 @@ def test_other_conventions_load_too(csv_settings: Settings) -> None:
             "Zoé;z@example.fr\n"
         ).encode("latin-1")
     )
-    outcome = pipeline.load_production_csv(csv_settings, pseudonymiser)
+    outcome = load_production_csv(csv_settings, pseudonymiser)
 
     assert outcome.ok, outcome.error
     assert outcome.details["rows_read"] == {"export_iso.csv": 3, "journal_latin1.csv": 1}

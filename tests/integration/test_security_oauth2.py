@@ -15,8 +15,8 @@ import requests
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from loaders import oauth2
 from loaders.settings import Settings
+from loaders.sources.weather_api import oauth2
 
 CLIENT_ID = "windfarm-elt"
 CLIENT_SECRET = "client-secret-0f3a9c"

@@ -20,8 +20,10 @@ import pytest
 from psycopg2 import errorcodes
 from warehouse_sql import scalar
 
-from loaders import audit, grants, warehouse
+from loaders import warehouse
+from loaders.run import audit
 from loaders.settings import PROJECT_ROOT, Settings
+from loaders.warehouse import grants
 
 CHECK_GRANTS = PROJECT_ROOT / "scripts" / "security" / "check_grants.py"
 

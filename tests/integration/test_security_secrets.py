@@ -20,9 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from loaders import leakscan, warehouse
+from loaders import warehouse
 from loaders.demo_park import generate, serve_in_background
-from loaders.pseudonymise import Pseudonymiser
+from loaders.privacy import leakscan
+from loaders.privacy.pseudonymise import Pseudonymiser
 from loaders.settings import PROJECT_ROOT, SECRET_NAMES, Settings
 
 ROLES = ("loader", "transformer", "analyst", "quality_reader")

@@ -16,9 +16,12 @@ import pandas as pd
 import pytest
 from warehouse_sql import scalar
 
-from loaders import pipeline, transform, warehouse
-from loaders.pseudonymise import Pseudonymiser
+from loaders import warehouse
+from loaders.privacy.pseudonymise import Pseudonymiser
 from loaders.settings import PROJECT_ROOT, Settings
+from loaders.sources.landing import SourceOutcome
+from loaders.sources.sensor_db import load as sensor_load
+from loaders.transform import dbt
 
 SAMPLE = PROJECT_ROOT.parent / "shared/data/real/la_haute_borne/la_haute_borne_data_sample.csv"
 MAPPING = PROJECT_ROOT / "loaders/sources/sensor_db/mappings/la_haute_borne.csv"
@@ -32,7 +35,7 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def loaded(
     settings: Settings, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[Settings, pipeline.SourceOutcome]]:
+) -> Iterator[tuple[Settings, SourceOutcome]]:
     work = tmp_path_factory.mktemp("la_haute_borne")
     source = work / "historian.db"
     with sqlite3.connect(source) as connection:  # the CSV as it is: text timestamps
@@ -50,7 +53,7 @@ def loaded(
         sensor_lookback_days=0,
     )
     warehouse.bootstrap(lhb)
-    outcome = pipeline.load_sensor_db(
+    outcome = sensor_load.load_sensor_db(
         lhb, date(2014, 1, 1), date(2014, 1, 18), Pseudonymiser(lhb.pseudonym_key)
     )
     yield lhb, outcome
@@ -95,7 +98,7 @@ def test_every_sample_row_lands_in_utc(loaded) -> None:  # noqa: ANN001
 def test_the_sample_reaches_staging(loaded) -> None:  # noqa: ANN001
     settings, _ = loaded
     # its own tests only: the singular tests that also read later models are not selected
-    outcome = transform.build(
+    outcome = dbt.build(
         settings, "--select", "stg_scada__measurements", "--indirect-selection", "cautious"
     )
     assert outcome.status == "success", outcome.failures

@@ -14,9 +14,10 @@ import pytest
 import sqlalchemy as sa
 from warehouse_sql import query, scalar
 
-from loaders import pipeline, warehouse
-from loaders.pseudonymise import Pseudonymiser
+from loaders import warehouse
+from loaders.privacy.pseudonymise import Pseudonymiser
 from loaders.settings import Settings
+from loaders.sources.sensor_db import load as sensor_load
 
 MARIADB_URL = "mysql+pymysql://root:@127.0.0.1:3306"
 MARIADB_DATABASE = "windfarm_src_test"
@@ -240,7 +241,7 @@ def test_each_backend_and_layout_lands_canonical_rows(
         sensor_lookback_days=0,
     )
 
-    outcome = pipeline.load_sensor_db(
+    outcome = sensor_load.load_sensor_db(
         run_settings, FIRST_DAY, LAST_DAY, Pseudonymiser(run_settings.pseudonym_key)
     )
 
@@ -306,8 +307,8 @@ def test_unreadable_rows_are_rejected_with_the_reason(
     )
     pseudonymiser = Pseudonymiser(run_settings.pseudonym_key)
 
-    first = pipeline.load_sensor_db(run_settings, FIRST_DAY, LAST_DAY, pseudonymiser)
-    again = pipeline.load_sensor_db(run_settings, FIRST_DAY, LAST_DAY, pseudonymiser)
+    first = sensor_load.load_sensor_db(run_settings, FIRST_DAY, LAST_DAY, pseudonymiser)
+    again = sensor_load.load_sensor_db(run_settings, FIRST_DAY, LAST_DAY, pseudonymiser)
 
     reasons = [
         reason
@@ -362,7 +363,7 @@ def test_late_rows_within_the_lookback_land_and_reruns_do_not_duplicate(
         f"from raw.scada_measurements where _source_table = '{table}'"
     )
 
-    pipeline.load_sensor_db(run_settings, LAST_DAY, LAST_DAY, pseudonymiser)
+    sensor_load.load_sensor_db(run_settings, LAST_DAY, LAST_DAY, pseudonymiser)
     assert query(run_settings, count_sql) == [(source_rows, source_rows)]
 
     # a row for the first day arrives late, after that day was loaded
@@ -376,13 +377,13 @@ def test_late_rows_within_the_lookback_land_and_reruns_do_not_duplicate(
         )
     engine.dispose()
     next_day = LAST_DAY + timedelta(days=1)
-    late = pipeline.load_sensor_db(run_settings, next_day, next_day, pseudonymiser)
+    late = sensor_load.load_sensor_db(run_settings, next_day, next_day, pseudonymiser)
     assert late.details["rows_read"] == source_rows // 2  # the lookback day, 10-26
     assert query(run_settings, count_sql) == [(source_rows, source_rows)]  # 10-25 not in it
 
     wider = replace(run_settings, sensor_lookback_days=2)
-    pipeline.load_sensor_db(wider, next_day, next_day, pseudonymiser)
-    pipeline.load_sensor_db(wider, next_day, next_day, pseudonymiser)
+    sensor_load.load_sensor_db(wider, next_day, next_day, pseudonymiser)
+    sensor_load.load_sensor_db(wider, next_day, next_day, pseudonymiser)
     assert query(run_settings, count_sql) == [(source_rows + 1, source_rows + 1)]
     late_row = query(
         run_settings,
@@ -407,27 +408,27 @@ def test_raw_measurements_get_their_indexes_and_statistics_after_a_load(
         sensor_mapping=mapping_file(tmp_path, "wide", "UTC"),
     )
     pseudonymiser = Pseudonymiser(run_settings.pseudonym_key)
-    pipeline.load_sensor_db(run_settings, LAST_DAY, LAST_DAY, pseudonymiser)
-    query(run_settings, f"drop index raw.{next(iter(pipeline.RAW_MEASUREMENT_INDEXES))}")
+    sensor_load.load_sensor_db(run_settings, LAST_DAY, LAST_DAY, pseudonymiser)
+    query(run_settings, f"drop index raw.{next(iter(sensor_load.RAW_MEASUREMENT_INDEXES))}")
     query(
         run_settings,
         "select pg_stat_reset_single_table_counters('raw.scada_measurements'::regclass)",
     )
 
-    pipeline.load_sensor_db(run_settings, LAST_DAY, LAST_DAY, pseudonymiser)
+    sensor_load.load_sensor_db(run_settings, LAST_DAY, LAST_DAY, pseudonymiser)
 
     indexes = query(
         run_settings,
         "select indexname from pg_indexes "
         "where schemaname = 'raw' and tablename = 'scada_measurements'",
     )
-    assert set(pipeline.RAW_MEASUREMENT_INDEXES) <= {name for (name,) in indexes}
+    assert set(sensor_load.RAW_MEASUREMENT_INDEXES) <= {name for (name,) in indexes}
     analyzed = query(
         run_settings,
         "select attname from pg_stats "
         "where schemaname = 'raw' and tablename = 'scada_measurements'",
     )
-    wanted = {name.strip() for name in pipeline.RAW_MEASUREMENT_STATISTICS.split(",")}
+    wanted = {name.strip() for name in sensor_load.RAW_MEASUREMENT_STATISTICS.split(",")}
     assert wanted <= {name for (name,) in analyzed}
     [(analyze_count,)] = query(
         run_settings,

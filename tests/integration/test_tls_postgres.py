@@ -26,8 +26,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from loaders import transform, warehouse
+from loaders import warehouse
 from loaders.settings import Settings
+from loaders.transform import dbt
 
 HBA = """\
 local all all trust
@@ -236,10 +237,10 @@ def test_dbt_connects_with_the_same_tls_settings(cluster: Cluster) -> None:
     """dbt's profile has no TLS file names: libpq takes them from the environment that
     Settings.dbt_env() gives (PGSSLROOTCERT ...)."""
     warehouse.bootstrap(cluster.settings)
-    environment = {**transform.dbt_environment(cluster.settings), "DBT_USE_COLORS": "false"}
+    environment = {**dbt.dbt_environment(cluster.settings), "DBT_USE_COLORS": "false"}
     project = cluster.settings.dbt_project_dir
     debug = subprocess.run(
-        [transform.dbt_executable(), "debug", "--connection",
+        [dbt.dbt_executable(), "debug", "--connection",
          "--project-dir", project, "--profiles-dir", project],
         env=environment, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip

@@ -14,8 +14,9 @@ from pytest_httpserver import HTTPServer
 from warehouse_sql import query
 from werkzeug import Request, Response
 
-from loaders import pipeline, warehouse
+from loaders import warehouse
 from loaders.settings import Settings
+from loaders.sources.weather_api import load as weather_load
 
 API_KEY = "om-key-5f2d9c7e1a"
 SITES = "AAA=48.45,5.59;BBB=50.0,10.0"
@@ -87,8 +88,8 @@ def test_recent_days_come_from_the_forecast_api_and_reruns_overwrite(
     today = datetime.now(UTC).date()
     first, last = today - timedelta(days=7), today - timedelta(days=3)
 
-    outcome = pipeline.load_weather(run_settings, first, last)
-    again = pipeline.load_weather(run_settings, first, last)
+    outcome = weather_load.load_weather(run_settings, first, last)
+    again = weather_load.load_weather(run_settings, first, last)
 
     # two requests each time: the archive's two days, the forecast's three; sites together
     assert [request.split("?")[0] for request in outcome.details["requests"]] == [
@@ -119,9 +120,9 @@ def test_no_registry_and_no_sites_is_a_clear_error(
     sqlite3.connect(empty).close()
     no_registry = replace(weather_settings, weather_sites="", sensor_db_url=f"sqlite:///{empty}")
     with pytest.raises(ValueError, match="set WINDFARM_WEATHER_SITES"):
-        pipeline.registry_sites(no_registry)
+        weather_load.registry_sites(no_registry)
     missing = replace(no_registry, sensor_db_url=f"sqlite:///{tmp_path / 'missing.db'}")
     with pytest.raises(FileNotFoundError, match="missing.db does not exist"):
-        pipeline.registry_sites(missing)
+        weather_load.registry_sites(missing)
     with pytest.raises(ValueError, match="expected CODE=latitude,longitude"):
-        pipeline.registry_sites(replace(weather_settings, weather_sites="AAA=48.45"))
+        weather_load.registry_sites(replace(weather_settings, weather_sites="AAA=48.45"))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from loaders.quality_report import (
+from loaders.reports import (
     charts,
     dbt_results,
     elementary,
@@ -24,7 +24,7 @@ from loaders.quality_report import (
     sections,
     volume,
 )
-from loaders.quality_report.markup import attrs, duration, esc
+from loaders.reports.markup import attrs, duration, esc
 from loaders.settings import load_settings
 
 HOSTILE = "<script>alert('x')</script> & \"quoted\""

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from loaders.pseudonymise import MissingKeyError, Pseudonymiser
+from loaders.privacy.pseudonymise import MissingKeyError, Pseudonymiser
 from loaders.signals import UnknownSignalError, converter
 from loaders.sources.sensor_db.mapping import load_mapping
 

@@ -318,7 +318,7 @@ def bearer_api(httpserver: HTTPServer, valid: set[str]) -> None:
 
 
 def oauth_client(httpserver: HTTPServer) -> OpenMeteoClient:
-    from loaders.oauth2 import ClientCredentialsAuth
+    from loaders.sources.weather_api.oauth2 import ClientCredentialsAuth
 
     session = requests.Session()
     session.auth = ClientCredentialsAuth(httpserver.url_for("/token"), "weather-app", CLIENT_SECRET)
@@ -362,7 +362,7 @@ def test_a_401_renews_the_token_once(
 
 
 def test_a_refused_client_secret_is_not_repeated(httpserver: HTTPServer) -> None:
-    from loaders.oauth2 import ClientCredentialsAuth, OAuth2Error
+    from loaders.sources.weather_api.oauth2 import ClientCredentialsAuth, OAuth2Error
 
     token_server(httpserver, [3600])
     session = requests.Session()

@@ -18,7 +18,7 @@ from pathlib import Path
 import dlt
 import pyarrow as pa
 
-from loaders.pseudonymise import Pseudonymiser
+from loaders.privacy.pseudonymise import Pseudonymiser
 from loaders.sources.production_csv import inbox, parsing
 from loaders.sources.production_csv.specs import (
     FILE_SPECS,

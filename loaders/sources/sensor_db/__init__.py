@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
 
-from loaders.pseudonymise import Pseudonymiser
+from loaders.privacy.pseudonymise import Pseudonymiser
 from loaders.sources.sensor_db import arrow_reader
 from loaders.sources.sensor_db import window as windows
 from loaders.sources.sensor_db.frames import (

@@ -8,7 +8,7 @@ Retries 429, 5xx, timeouts and dropped connections a bounded number of times and
 bounded total time, with exponential backoff and jitter, honouring `Retry-After` (seconds
 or an HTTP date). Any other error fails at once, with the API's `reason` in the message.
 
-Credentials: the session carries them (`loaders.oauth2.api_session`: API key header or
+Credentials: the session carries them (`oauth2.api_session`: API key header or
 OAuth2 client credentials), or `api_key_param` sends a key as a query parameter, as
 Open-Meteo's commercial API wants. Either way no secret reaches a message, a stored
 `_request` or a log line: the query parameter is added only when sending, and urllib3's

@@ -17,9 +17,9 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from loaders.quality_report import publish
-from loaders.quality_report.dbt_results import DbtResults
-from loaders.quality_report.figures import RECENT_DAYS, Figures, TrendRun, pct
+from loaders.reports import publish
+from loaders.reports.dbt_results import DbtResults
+from loaders.reports.figures import RECENT_DAYS, Figures, TrendRun, pct
 
 SUMMARY = "summary.json"
 # Version 2: the QC-flag figure counts the fact's newest RECENT_DAYS days, under a new key

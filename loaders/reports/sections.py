@@ -10,13 +10,13 @@ import math
 from collections.abc import Sequence
 from datetime import date
 
-from loaders.quality_report import volume as volume_rules
-from loaders.quality_report.charts import Point, scatter_svg, sparkline_svg
-from loaders.quality_report.elementary import ElementaryOutcome
-from loaders.quality_report.figures import PowerCurve, QcFlags, flag_kind
-from loaders.quality_report.history import MEASURES, Comparison, KeyFigures, Measure
-from loaders.quality_report.markup import attrs, esc, num_cell, number, table
-from loaders.quality_report.volume import VolumeDay, VolumeSeries
+from loaders.reports import volume as volume_rules
+from loaders.reports.charts import Point, scatter_svg, sparkline_svg
+from loaders.reports.elementary import ElementaryOutcome
+from loaders.reports.figures import PowerCurve, QcFlags, flag_kind
+from loaders.reports.history import MEASURES, Comparison, KeyFigures, Measure
+from loaders.reports.markup import attrs, esc, num_cell, number, table
+from loaders.reports.volume import VolumeDay, VolumeSeries
 
 # The scatter's axes: wind from 0 to at least cut-out; power from a little below zero to
 # a little above rated (values beyond are pinned to the edge and counted).

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from loaders.settings import PROJECT_ROOT, Settings
-from loaders.transform import dbt_environment
+from loaders.transform.dbt import dbt_environment
 
 MONITORING = "monitoring"
 PACKAGE = "elementary"
@@ -117,7 +117,7 @@ def write_config(home: Path) -> Path:
     config.parent.mkdir(parents=True, exist_ok=True)
     text = "".join(f"{key}: {str(value).lower()}\n" for key, value in EDR_CONFIG.items())
     config.write_text(
-        "# Written by loaders.quality_report.elementary: edr stays offline and quiet.\n" + text,
+        "# Written by loaders.reports.elementary: edr stays offline and quiet.\n" + text,
         encoding="utf-8",
     )
     return config

@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from loaders.quality_report import history, sections
-from loaders.quality_report.charts import Bar, histogram_svg
-from loaders.quality_report.dbt_results import DbtResults, NodeResult
-from loaders.quality_report.elementary import ElementaryOutcome
-from loaders.quality_report.figures import (
+from loaders.reports import history, sections
+from loaders.reports.charts import Bar, histogram_svg
+from loaders.reports.dbt_results import DbtResults, NodeResult
+from loaders.reports.elementary import ElementaryOutcome
+from loaders.reports.figures import (
     Completeness,
     Figures,
     HistogramBin,
@@ -27,7 +27,7 @@ from loaders.quality_report.figures import (
     SourceSummary,
     TrendRun,
 )
-from loaders.quality_report.markup import (
+from loaders.reports.markup import (
     attrs,
     duration,
     esc,
@@ -35,8 +35,8 @@ from loaders.quality_report.markup import (
     percent,
     timestamp,
 )
-from loaders.quality_report.markup import num_cell as _num_cell
-from loaders.quality_report.markup import table as _table
+from loaders.reports.markup import num_cell as _num_cell
+from loaders.reports.markup import table as _table
 
 GOOD_PCT = 98.0
 WARN_PCT = 90.0
@@ -646,7 +646,7 @@ def render(figures: Figures, context: PageContext) -> str:
     ]
     footer = (
         f"<footer>Generated {esc(timestamp(context.generated_at))} by "
-        "<code>loaders.quality_report</code> from the warehouse as read at "
+        "<code>loaders.reports</code> from the warehouse as read at "
         f"{esc(timestamp(figures.collected_at))}. Times are UTC.</footer>"
     )
     return (

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import psycopg2
 
-from loaders.pseudonymise import Pseudonymiser
+from loaders.privacy.pseudonymise import Pseudonymiser
 from loaders.settings import PROJECT_ROOT, Settings
 from loaders.warehouse import WarehouseError, assert_not_superuser, connect
 

@@ -1,7 +1,7 @@
 """What a run repairs before it starts: the traces of runs that died, and sources that were
 down on earlier days.
 
-Both are only safe while the run lock is held (loaders/runlock.py): then no other run is
+Both are only safe while the run lock is held (loaders/run/runlock.py): then no other run is
 in progress on this warehouse, so an audit row still `running` belongs to a run that was
 killed, and nothing else is loading the days being caught up.
 """

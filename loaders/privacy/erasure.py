@@ -26,7 +26,7 @@ from pathlib import Path
 
 from psycopg2 import sql
 
-from loaders.pseudonymise import keyring, normalise
+from loaders.privacy.pseudonymise import keyring, normalise
 from loaders.settings import Settings
 from loaders.warehouse import connect
 

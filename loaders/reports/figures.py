@@ -21,8 +21,8 @@ from typing import Any, Protocol
 
 from psycopg2 import sql
 
-from loaders.quality_report import volume
-from loaders.quality_report.volume import VolumeSeries
+from loaders.reports import volume
+from loaders.reports.volume import VolumeSeries
 from loaders.settings import Settings
 from loaders.signals import CANONICAL_UNITS
 from loaders.warehouse import connect

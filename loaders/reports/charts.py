@@ -13,7 +13,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from loaders.quality_report.markup import attrs, esc
+from loaders.reports.markup import attrs, esc
 
 
 @dataclass(frozen=True)

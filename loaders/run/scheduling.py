@@ -10,7 +10,7 @@ skip the sensor lookback (the previous step has just loaded those days).
 
 Resumable: a day is skipped when the latest run that loaded it ended `success` (the
 audit table is the state; `--force` reloads anyway). A backfill killed on day 20 resumes
-at day 20: its interrupted row is closed as failed by the next run (loaders/recovery.py).
+at day 20: its interrupted row is closed as failed by the next run (loaders/run/recovery.py).
 
 Rebuild (`python -m loaders rebuild`): dbt only, no extraction. `--from D` rebuilds the
 incremental models from day D onwards by widening `reprocess_days`; `--full` runs
@@ -24,7 +24,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from loaders import logs, pipeline, recovery, runlock
+from loaders import logs
+from loaders.run import pipeline, recovery, runlock
 from loaders.settings import Settings
 from loaders.warehouse import connect
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from loaders.quality_report import dbt_results, elementary, figures, history, page, publish
+from loaders.reports import dbt_results, elementary, figures, history, page, publish
 from loaders.settings import Settings
 
 __all__ = ["write_report"]

@@ -1,6 +1,6 @@
 """`python -m loaders run/status` as cron calls them: exit codes, the lock, the logs, alerts.
 
-The command runs in-process through `loaders.__main__.main` with its settings in
+The command runs in-process through `loaders.cli.main` with its settings in
 WINDFARM_* variables, exactly as cron's environment file gives them; the database and the
 HTTP servers (weather, alert webhook) are real.
 """
@@ -20,7 +20,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from loaders import logs, warehouse
-from loaders.__main__ import main
+from loaders.cli import main
 from loaders.run import runlock
 from loaders.settings import Settings
 

@@ -31,7 +31,7 @@ from pathlib import Path
 import pytest
 from warehouse_sql import query, scalar, sensor_rows_landed
 
-from loaders.__main__ import main
+from loaders.cli import main
 from loaders.demo_park.simulator import GeneratedPark
 from loaders.settings import PROJECT_ROOT, Settings
 

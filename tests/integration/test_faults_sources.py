@@ -17,7 +17,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from warehouse_sql import query
 
-from loaders.__main__ import main
+from loaders.cli import main
 from loaders.run import pipeline
 from loaders.settings import PROJECT_ROOT, Settings
 

@@ -67,12 +67,14 @@ def ensure_demo_key(root: Path = PROJECT_ROOT) -> None:
     with secrets_file.open("a", encoding="utf-8") as handle:
         handle.write(f'\n[windfarm]\npseudonym_key = "{secrets.token_hex(32)}"\n')
     secrets_file.chmod(0o600)
-    print(f"[demo] created a pseudonymisation key in {secrets_file} (never commit it)")
+    logs.event("demo", f"created a pseudonymisation key in {secrets_file} (never commit it)")
 
 
 def command_bootstrap(settings: Settings) -> int:
     warehouse.bootstrap(settings)
-    print(f"[bootstrap] database {settings.database} on {settings.pghost}:{settings.pgport} ready")
+    logs.event(
+        "bootstrap", f"database {settings.database} on {settings.pghost}:{settings.pgport} ready"
+    )
     return 0
 
 
@@ -169,9 +171,11 @@ def command_demo(args: argparse.Namespace) -> int:
     explicit = any(f"WINDFARM_{name}" in os.environ for name in ("PGHOST", "PGPORT"))
     settings = warehouse.find_server(settings, explicit=explicit)
     warehouse.bootstrap(settings)
-    print(f"[demo] warehouse {settings.database} ready on {settings.pghost}:{settings.pgport}")
+    logs.event(
+        "demo", f"warehouse {settings.database} ready on {settings.pghost}:{settings.pgport}"
+    )
     park = generate(DEMO_DIR, DEMO_START, DEMO_END, seed=args.seed)
-    print(f"[demo] demo park written under {DEMO_DIR}")
+    logs.event("demo", f"demo park written under {DEMO_DIR}")
     with serve_in_background(DEMO_DIR / "weather") as server:
         settings = replace(settings, weather_base_url=server.base_url)
         outcome = pipeline.run(settings, DEMO_START, DEMO_END)

@@ -19,6 +19,7 @@ import psycopg2
 from psycopg2 import sql
 from psycopg2.extensions import encrypt_password
 
+from loaders import logs
 from loaders.settings import PROJECT_ROOT, VAR_DIR, Settings
 
 BOOTSTRAP_DIR = PROJECT_ROOT / "scripts" / "bootstrap"
@@ -89,7 +90,7 @@ def start_local_cluster(settings: Settings) -> Settings:
         owner = pwd.getpwnam("postgres")
         os.chown(LOCAL_CLUSTER_DIR, owner.pw_uid, owner.pw_gid)
     if not (data_dir / "PG_VERSION").exists():
-        print(f"[warehouse] creating a local PostgreSQL cluster in {data_dir}")
+        logs.event("warehouse", f"creating a local PostgreSQL cluster in {data_dir}")
         subprocess.run(
             _as_cluster_user(
                 [
@@ -108,8 +109,8 @@ def start_local_cluster(settings: Settings) -> Settings:
         )
     local = replace(settings, pghost="127.0.0.1", pgport=LOCAL_CLUSTER_PORT, admin_user="postgres")
     if not server_answers(local):
-        print(
-            f"[warehouse] starting the local PostgreSQL cluster on 127.0.0.1:{LOCAL_CLUSTER_PORT}"
+        logs.event(
+            "warehouse", f"starting the local PostgreSQL cluster on 127.0.0.1:{LOCAL_CLUSTER_PORT}"
         )
         options = f"-p {LOCAL_CLUSTER_PORT} -c listen_addresses=127.0.0.1 -k {LOCAL_CLUSTER_DIR}"
         subprocess.run(
@@ -153,7 +154,7 @@ def find_server(settings: Settings, *, explicit: bool) -> Settings:
             f"as {settings.admin_user}; check WINDFARM_PGHOST, WINDFARM_PGPORT and "
             "WINDFARM_ADMIN_USER/WINDFARM_ADMIN_PASSWORD."
         )
-    print(f"[warehouse] nothing answers at {settings.pghost}:{settings.pgport}")
+    logs.event("warehouse", f"nothing answers at {settings.pghost}:{settings.pgport}")
     return start_local_cluster(settings)
 
 

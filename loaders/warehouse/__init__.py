@@ -21,6 +21,7 @@ from psycopg2.extensions import encrypt_password
 
 from loaders import logs
 from loaders.settings import PROJECT_ROOT, VAR_DIR, Settings
+from loaders.warehouse import grants
 
 BOOTSTRAP_DIR = PROJECT_ROOT / "scripts" / "bootstrap"
 LOCAL_CLUSTER_DIR = VAR_DIR / "postgres"
@@ -184,7 +185,8 @@ def _set_passwords(cursor, settings: Settings) -> None:  # noqa: ANN001
 
 def bootstrap(settings: Settings) -> None:
     """Create the database, roles, schemas, grants and audit tables; re-running changes
-    nothing, except that it repairs privileges that drifted from scripts/bootstrap/.
+    nothing, except that it repairs privileges that drifted from the matrix
+    (scripts/bootstrap/privileges.csv).
 
     Roles are shared by every database of the server: an advisory lock serialises
     bootstraps (several test sessions may bootstrap their own databases at once).
@@ -204,12 +206,18 @@ def bootstrap(settings: Settings) -> None:
                     )
                 )
             # Everything inside the database in one transaction: no moment without grants.
+            # The grants are generated from the matrix (grants.py), after the SQL files.
+            matrix = grants.load_matrix()
             database = connect(settings, "admin")
             try:
                 with database, database.cursor() as database_cursor:
+                    for statement in grants.reset_statements(matrix, settings.database):
+                        database_cursor.execute(statement)
                     for path in sorted(BOOTSTRAP_DIR.glob("[0-9][0-9]_*.sql")):
                         if path.name != ROLES_FILE:
                             _run_sql_file(database_cursor, path, settings.database)
+                    for statement in grants.grant_statements(matrix, settings.database):
+                        database_cursor.execute(statement)
             finally:
                 database.close()
             cursor.execute("select pg_advisory_unlock(%s)", (BOOTSTRAP_LOCK,))

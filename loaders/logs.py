@@ -119,19 +119,35 @@ def _step_of(record: logging.LogRecord) -> str:
 
 
 class MaskSecrets(logging.Filter):
-    """Masks secrets in the message and the fields, before any handler sees the record."""
+    """Masks secrets (and URL passwords) in the message and the fields of a record."""
 
-    def __init__(self, secrets: list[str], command: str) -> None:
+    def __init__(self, secrets: list[str]) -> None:
         super().__init__()
         self.secrets = secrets
-        self.command = command
+
+    def add(self, secret: str) -> None:
+        if secret and secret not in self.secrets:
+            self.secrets.append(secret)
+            self.secrets.sort(key=len, reverse=True)
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg, record.args = mask(record.getMessage(), self.secrets), None
-        record.fields = {
-            key: json.loads(mask(json.dumps(value, default=str), self.secrets))
-            for key, value in (getattr(record, "fields", None) or {}).items()
-        }
+        if getattr(record, "fields", None):
+            record.fields = {
+                key: json.loads(mask(json.dumps(value, default=str), self.secrets))
+                for key, value in record.fields.items()
+            }
+        return True
+
+
+class RunContext(logging.Filter):
+    """Adds the run (from its context variable) and the command to each record."""
+
+    def __init__(self, command: str) -> None:
+        super().__init__()
+        self.command = command
+
+    def filter(self, record: logging.LogRecord) -> bool:
         record.run_id = _run_id.get()
         record.command = self.command
         return True
@@ -235,7 +251,7 @@ class LibraryHandler(logging.Handler):
 @contextmanager
 def capture(settings: Settings, *, json_stdout: bool, command: str) -> Iterator[None]:
     """Set the logs of one command up (see the module doc), and take them down after."""
-    masking = MaskSecrets(secret_values(settings), command)
+    filters = (MaskSecrets(secret_values(settings)), RunContext(command))
     console = ConsoleHandler(sys.stdout, sys.stderr, json_stdout=json_stdout)
     handlers: list[logging.Handler] = [console]
     path = log_file(settings)
@@ -247,7 +263,8 @@ def capture(settings: Settings, *, json_stdout: bool, command: str) -> Iterator[
         except OSError as error:
             _warn_file_dropped(sys.stderr, path, error)
     for handler in handlers:
-        handler.addFilter(masking)
+        for filter_ in filters:
+            handler.addFilter(filter_)
         _LOGGER.addHandler(handler)
     dlt_logger = logging.getLogger("dlt")
     library = LibraryHandler(dlt_logger, console, file_handler)

@@ -192,7 +192,7 @@ def report(settings: Settings, run_dir: Path) -> ElementaryOutcome:
     Prints one line in every case; never raises for a missing or failing Elementary.
     """
     outcome = check(settings) or _run_edr(settings, run_dir)
-    logs.event("elementary", outcome.message, level=_LEVELS[outcome.status])
+    logs.event("elementary", outcome.message, level=_LEVELS.get(outcome.status, "warning"))
     return outcome
 
 

@@ -79,31 +79,9 @@ class Site:
     longitude: float
 
 
-class _MaskSecrets(logging.Filter):
-    """Masks secrets in the records of a logger (urllib3 logs every request's URL)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: set[str] = set()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        masked = mask(message, self.secrets)
-        if masked != message:
-            record.msg, record.args = masked, None
-        return True
-
-
-_URL_LOG_FILTER = _MaskSecrets()
-for _name in ("urllib3.connectionpool", "urllib3.util.retry"):
-    logging.getLogger(_name).addFilter(_URL_LOG_FILTER)
-
-
-def mask(text: str, secrets: set[str] | frozenset[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
+# urllib3 logs every request's URL at debug level, a query-parameter key included.
+_URLLIB3_LOGGERS = ("urllib3.connectionpool", "urllib3.util.retry")
+_URLLIB3_MASK = logs.MaskSecrets([])
 
 
 def _unit_converter(variable: str, unit: str) -> Callable[[float], float] | None:
@@ -160,14 +138,17 @@ class OpenMeteoClient:
             if (api_key and api_key_param)
             else None
         )
-        self._secrets = frozenset({api_key} if self._key_auth else ())
-        _URL_LOG_FILTER.secrets.update(self._secrets)
+        self._secrets = [api_key] if self._key_auth else []
+        if self._key_auth:
+            _URLLIB3_MASK.add(api_key)
+            for name in _URLLIB3_LOGGERS:
+                logging.getLogger(name).addFilter(_URLLIB3_MASK)
 
     def __repr__(self) -> str:
         return f"OpenMeteoClient({self.base_url!r}, endpoint={self.endpoint!r})"
 
     def _fail(self, message: str) -> WeatherApiError:
-        return WeatherApiError(mask(message, self._secrets))
+        return WeatherApiError(logs.mask(message, self._secrets))
 
     def get(self, params: dict[str, str]) -> object:
         """The JSON answer of GET <base>/<endpoint>?params, retried as the module says."""

@@ -185,7 +185,7 @@ def command_demo(args: argparse.Namespace) -> int:
 
 def _print_where(settings: Settings, outcome: pipeline.RunOutcome, park: object) -> None:
     connection = f"psql -h {settings.pghost} -p {settings.pgport} -d {settings.database}"
-    print(
+    logs.output(
         f"""
 Run {outcome.run_id}: {outcome.status} (dbt: {outcome.dbt.status})
 Database  {settings.database} on {settings.pghost}:{settings.pgport}
@@ -197,7 +197,7 @@ Query it  {connection} -U {settings.analyst_user} \\
 Runs      .venv/bin/python -m loaders status"""
     )
     if settings.pgport != 5432 or settings.pghost != "127.0.0.1":
-        print(
+        logs.output(
             f"Server    export WINDFARM_PGHOST={settings.pghost} WINDFARM_PGPORT={settings.pgport} "
             "to use this server with the other commands"
         )

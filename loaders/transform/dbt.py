@@ -102,7 +102,7 @@ def run_dbt(
     try:
         assert process.stdout is not None
         for text in process.stdout:
-            _log_dbt_line(text)
+            log_dbt_line(text)
         process.wait()
     except BaseException:
         _stop(process)
@@ -110,7 +110,7 @@ def run_dbt(
     return subprocess.CompletedProcess(command, process.returncode)
 
 
-def _log_dbt_line(text: str) -> None:
+def log_dbt_line(text: str) -> None:
     """One line of dbt's JSON log through ours, at dbt's level; dbt's spacer lines dropped."""
     try:
         info = json.loads(text)["info"]

@@ -67,12 +67,14 @@ def ensure_demo_key(root: Path = PROJECT_ROOT) -> None:
     with secrets_file.open("a", encoding="utf-8") as handle:
         handle.write(f'\n[windfarm]\npseudonym_key = "{secrets.token_hex(32)}"\n')
     secrets_file.chmod(0o600)
-    print(f"[demo] created a pseudonymisation key in {secrets_file} (never commit it)")
+    logs.event("demo", f"created a pseudonymisation key in {secrets_file} (never commit it)")
 
 
 def command_bootstrap(settings: Settings) -> int:
     warehouse.bootstrap(settings)
-    print(f"[bootstrap] database {settings.database} on {settings.pghost}:{settings.pgport} ready")
+    logs.event(
+        "bootstrap", f"database {settings.database} on {settings.pghost}:{settings.pgport} ready"
+    )
     return 0
 
 
@@ -169,9 +171,11 @@ def command_demo(args: argparse.Namespace) -> int:
     explicit = any(f"WINDFARM_{name}" in os.environ for name in ("PGHOST", "PGPORT"))
     settings = warehouse.find_server(settings, explicit=explicit)
     warehouse.bootstrap(settings)
-    print(f"[demo] warehouse {settings.database} ready on {settings.pghost}:{settings.pgport}")
+    logs.event(
+        "demo", f"warehouse {settings.database} ready on {settings.pghost}:{settings.pgport}"
+    )
     park = generate(DEMO_DIR, DEMO_START, DEMO_END, seed=args.seed)
-    print(f"[demo] demo park written under {DEMO_DIR}")
+    logs.event("demo", f"demo park written under {DEMO_DIR}")
     with serve_in_background(DEMO_DIR / "weather") as server:
         settings = replace(settings, weather_base_url=server.base_url)
         outcome = pipeline.run(settings, DEMO_START, DEMO_END)
@@ -181,7 +185,7 @@ def command_demo(args: argparse.Namespace) -> int:
 
 def _print_where(settings: Settings, outcome: pipeline.RunOutcome, park: object) -> None:
     connection = f"psql -h {settings.pghost} -p {settings.pgport} -d {settings.database}"
-    print(
+    logs.output(
         f"""
 Run {outcome.run_id}: {outcome.status} (dbt: {outcome.dbt.status})
 Database  {settings.database} on {settings.pghost}:{settings.pgport}
@@ -193,7 +197,7 @@ Query it  {connection} -U {settings.analyst_user} \\
 Runs      .venv/bin/python -m loaders status"""
     )
     if settings.pgport != 5432 or settings.pghost != "127.0.0.1":
-        print(
+        logs.output(
             f"Server    export WINDFARM_PGHOST={settings.pghost} WINDFARM_PGPORT={settings.pgport} "
             "to use this server with the other commands"
         )

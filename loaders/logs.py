@@ -1,17 +1,17 @@
-"""Logs of a command: lines for the person reading a terminal or a cron mail, JSON lines for
-a log system.
+"""Logs of a command, through the standard `logging` module: `[step] message` lines for the
+person reading a terminal or a cron mail, JSON lines for a log system.
 
-The pipeline reports progress by printing `[step] message` lines (the sources print, dbt's
-output is streamed through `line`): that stays the one way to report, so no module needs to
-know where logs go. While a command runs under `capture()`, every printed line also becomes
-a JSON object (ts, level, run_id, step, source, rows, message and any extra fields), appended
-to `<log_dir>/windfarm-elt.jsonl`; with `--log-json` (or WINDFARM_LOG_FORMAT=json) stdout
-carries those JSON lines instead of the text. `event()` adds structured fields (rows, status)
-to a line.
+Modules log with `logs.event(step, message, level=..., **fields)` (fields such as `rows=`,
+`source=`, `status=` become JSON keys) or with `logging.getLogger(__name__)`; each call
+says its level. While a command runs under `capture()`, the `loaders` logger writes text to
+the terminal and JSON objects (ts, level, run_id, command, step, source, rows, message and
+the fields) to `<log_dir>/windfarm-elt.jsonl`; with `--log-json` (or
+WINDFARM_LOG_FORMAT=json) stdout carries the JSON lines instead of the text. dlt's warnings
+also go to the JSON file (dlt shows them on the terminal itself).
 
-Secrets never reach a log: the values of the secret settings and the password of any URL
-are masked in both forms. A log file that cannot be written (disk full, permissions) is
-reported once on stderr and dropped: logs never fail a run.
+Secrets never reach a log: a filter masks the values of the secret settings and the
+password of any URL before any handler formats a record. A log file that cannot be written
+(disk full, permissions) is reported once on stderr and dropped: logs never fail a run.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ import json
 import logging
 import re
 import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,31 +32,20 @@ from loaders.settings import SECRET_NAMES, Settings
 
 LOG_FILE_NAME = "windfarm-elt.jsonl"
 SOURCE_NAMES = frozenset({"sensor_db", "production_csv", "weather_api"})
-_PREFIX = re.compile(r"^\[(?P<step>[\w.:-]+)\]\s?(?P<message>.*)$", re.DOTALL)
-# Words that make a line an error or a warning; `WARN=0 ERROR=0` (dbt's totals) are not.
-_ERROR = re.compile(r"\b(error|errors|fail|failed|failure|traceback)\b(?!=)", re.IGNORECASE)
-_WARNING = re.compile(r"\b(warn|warning|refused|could not|cannot)\b(?!=)", re.IGNORECASE)
+_LOGGER = logging.getLogger("loaders")
 _URL_PASSWORD = re.compile(r"(?P<head>://[^:/\s@]+:)[^@\s]+@")
 _MIN_SECRET_LENGTH = 4  # shorter values would mask ordinary words
 
-_state: dict[str, Any] = {"run_id": None, "sink": None}
+# The run the lines belong to (a backfill runs several, one after another).
+_run_id: ContextVar[str | None] = ContextVar("windfarm_run_id", default=None)
 
 
 def set_run(run_id: str | None) -> None:
-    """The run the following lines belong to (a backfill runs several, one after another)."""
-    _state["run_id"] = run_id
+    _run_id.set(run_id)
 
 
 def current_run() -> str | None:
-    return _state["run_id"]
-
-
-def level_of(message: str, default: str = "info") -> str:
-    if _ERROR.search(message):
-        return "error"
-    if _WARNING.search(message):
-        return "warning"
-    return default
+    return _run_id.get()
 
 
 def secret_values(settings: Settings) -> list[str]:
@@ -76,172 +65,6 @@ def mask(text: str, secrets: list[str]) -> str:
     return _URL_PASSWORD.sub(r"\g<head>***@", text)
 
 
-class _Sink:
-    """Where the lines of one command go: the terminal (text or JSON) and the JSON file."""
-
-    def __init__(
-        self,
-        stdout: IO[str],
-        stderr: IO[str],
-        *,
-        json_stdout: bool,
-        file_path: Path | None,
-        secrets: list[str],
-        command: str,
-    ) -> None:
-        self.stdout = stdout
-        self.stderr = stderr
-        self.json_stdout = json_stdout
-        self.secrets = secrets
-        self.command = command
-        self.lock = threading.RLock()
-        self.file: IO[str] | None = None
-        self.file_path = file_path
-        if file_path is not None:
-            try:
-                file_path.parent.mkdir(parents=True, exist_ok=True)
-                self.file = file_path.open("a", encoding="utf-8")
-            except OSError as error:
-                self._drop_file(error)
-
-    def _drop_file(self, error: OSError) -> None:
-        self.stderr.write(
-            f"warning: cannot write the JSON log file {self.file_path}: {error}; "
-            "continuing without it\n"
-        )
-        self.stderr.flush()
-        if self.file is not None:
-            try:
-                self.file.close()
-            except OSError:
-                pass
-        self.file = None
-
-    def record(
-        self,
-        message: str,
-        *,
-        step: str | None,
-        level: str,
-        stream: str,
-        prefixed: bool,
-        extra: dict[str, Any],
-        file_only: bool = False,
-    ) -> None:
-        message = mask(message.rstrip("\r\n"), self.secrets)
-        source = extra.pop("source", None) or (step if step in SOURCE_NAMES else None)
-        record: dict[str, Any] = {
-            "ts": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            "level": level,
-            "run_id": _state["run_id"],
-            "command": self.command,
-            "step": step,
-            "source": source,
-            "rows": extra.pop("rows", None),
-            "message": message,
-        }
-        for key, value in extra.items():
-            record[key] = json.loads(mask(json.dumps(value, default=str), self.secrets))
-        line = json.dumps(record, default=str, ensure_ascii=False)
-        text = f"[{step}] {message}" if (prefixed and step) else message
-        with self.lock:
-            if not file_only:
-                target = self.stdout if (self.json_stdout or stream == "stdout") else self.stderr
-                target.write((line if self.json_stdout else text) + "\n")
-                target.flush()
-            if self.file is not None:
-                try:
-                    self.file.write(line + "\n")
-                    self.file.flush()
-                except OSError as error:
-                    self._drop_file(error)
-
-    def close(self) -> None:
-        if self.file is not None:
-            try:
-                self.file.close()
-            except OSError as error:
-                self._drop_file(error)
-            self.file = None
-
-
-class _LineWriter:
-    """Stands in for sys.stdout/sys.stderr: cuts what is printed into lines for the sink."""
-
-    def __init__(self, sink: _Sink, original: IO[str], stream: str) -> None:
-        self._sink = sink
-        self._original = original
-        self._stream = stream
-        self._buffer = ""
-
-    def write(self, text: str) -> int:
-        self._buffer += text
-        while "\n" in self._buffer:
-            line, self._buffer = self._buffer.split("\n", 1)
-            self._emit(line)
-        return len(text)
-
-    def _emit(self, line: str) -> None:
-        if not line.strip():
-            return
-        match = _PREFIX.match(line)
-        step, message = (match["step"], match["message"]) if match else (None, line)
-        default = "warning" if self._stream == "stderr" else "info"
-        self._sink.record(
-            message if match else line,
-            step=step,
-            level=level_of(message, default),
-            stream=self._stream,
-            prefixed=bool(match),
-            extra={},
-        )
-
-    def flush(self) -> None:
-        self._original.flush()
-
-    def finish(self) -> None:
-        if self._buffer:
-            self._emit(self._buffer)
-            self._buffer = ""
-
-    def isatty(self) -> bool:
-        return False
-
-    def fileno(self) -> int:
-        return self._original.fileno()
-
-    @property
-    def encoding(self) -> str:
-        return getattr(self._original, "encoding", "utf-8")
-
-    def writable(self) -> bool:
-        return True
-
-
-class _LibraryHandler(logging.Handler):
-    """dlt logs through `logging` to its own stderr handler; its warnings also belong in
-    the JSON file (the terminal already shows them once)."""
-
-    def __init__(self, sink: _Sink) -> None:
-        super().__init__(logging.WARNING)
-        self._sink = sink
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            level = "error" if record.levelno >= logging.ERROR else "warning"
-            self._sink.record(
-                record.getMessage(),
-                step=record.name.split(".")[0],
-                level=level,
-                stream="stderr",
-                prefixed=False,
-                extra={},
-                file_only=True,
-            )
-        except Exception:  # noqa: BLE001 - logging must never raise
-            self.handleError(record)
-
-
 def event(
     step: str,
     message: str,
@@ -250,64 +73,211 @@ def event(
     stream: str = "stdout",
     **fields_: Any,
 ) -> None:
-    """One line with structured fields (`rows=`, `source=`, `status=`…): `[step] message`
-    for people, a JSON object with the fields for a log system."""
-    sink: _Sink | None = _state["sink"]
-    if sink is None:
-        print(f"[{step}] {message}", file=sys.stderr if stream == "stderr" else sys.stdout)
-        return
-    sink.record(message, step=step, level=level, stream=stream, prefixed=True, extra=fields_)
+    """One line with structured fields: `[step] message` for people, a JSON object with the
+    fields for a log system. `stream="stderr"`: the terminal's stderr in text mode."""
+    _log(step, message, level=level, stream=stream, prefixed=True, fields_=fields_)
 
 
-def line(step: str, text: str) -> None:
-    """A line of another program's output (dbt's), kept as it is for people."""
-    sink: _Sink | None = _state["sink"]
-    if sink is None:
-        print(text)
+def line(step: str, text: str, *, level: str = "info") -> None:
+    """A line of another program's output (dbt's), shown as it is, without `[step]`."""
+    _log(step, text, level=level, stream="stdout", prefixed=False, fields_={})
+
+
+def _log(
+    step: str, message: str, *, level: str, stream: str, prefixed: bool, fields_: dict
+) -> None:
+    if not _LOGGER.handlers:  # no command set the logs up (a test, a library call): print
+        print(f"[{step}] {message}" if prefixed else message, file=_stream(stream))
         return
-    sink.record(text, step=step, level=level_of(text), stream="stdout", prefixed=False, extra={})
+    extra = {"step": step, "stream": stream, "prefixed": prefixed, "fields": fields_}
+    _LOGGER.log(logging.getLevelName(level.upper()), message, extra=extra)
+
+
+def _stream(name: str) -> IO[str]:
+    return sys.stderr if name == "stderr" else sys.stdout
 
 
 def output(text: str) -> None:
     """A command's answer (what `status` shows): to stdout as it is, not a log line."""
-    sink: _Sink | None = _state["sink"]
-    if sink is None:
-        print(text)
-        return
-    with sink.lock:
-        sink.stdout.write(text + "\n")
-        sink.stdout.flush()
+    print(text, flush=True)
 
 
 def log_file(settings: Settings) -> Path | None:
     return Path(settings.log_dir) / LOG_FILE_NAME if settings.log_dir else None
 
 
+def _step_of(record: logging.LogRecord) -> str:
+    """The step a record belongs to: given by `event`, else the source or module that logged
+    it (`loaders.sources.sensor_db.load` -> sensor_db), else the library (dlt, urllib3)."""
+    step = getattr(record, "step", None)
+    if step:
+        return str(step)
+    parts = record.name.split(".")
+    if parts[0] != "loaders":
+        return parts[0]
+    return next((part for part in parts if part in SOURCE_NAMES), parts[-1])
+
+
+class MaskSecrets(logging.Filter):
+    """Masks secrets (and URL passwords) in the message and the fields of a record."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = secrets
+
+    def add(self, secret: str) -> None:
+        if secret and secret not in self.secrets:
+            self.secrets.append(secret)
+            self.secrets.sort(key=len, reverse=True)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = mask(record.getMessage(), self.secrets), None
+        if getattr(record, "fields", None):
+            record.fields = {
+                key: json.loads(mask(json.dumps(value, default=str), self.secrets))
+                for key, value in record.fields.items()
+            }
+        return True
+
+
+class RunContext(logging.Filter):
+    """Adds the run (from its context variable) and the command to each record."""
+
+    def __init__(self, command: str) -> None:
+        super().__init__()
+        self.command = command
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.run_id = _run_id.get()
+        record.command = self.command
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        extra = dict(getattr(record, "fields", None) or {})
+        step = _step_of(record)
+        document: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC)
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
+            "level": record.levelname.lower(),
+            "run_id": getattr(record, "run_id", None),
+            "command": getattr(record, "command", None),
+            "step": step,
+            "source": extra.pop("source", None) or (step if step in SOURCE_NAMES else None),
+            "rows": extra.pop("rows", None),
+            "message": record.getMessage(),
+            **extra,
+        }
+        if record.exc_info:
+            document["exception"] = self.formatException(record.exc_info)
+        return json.dumps(document, default=str, ensure_ascii=False)
+
+
+class TextFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        text = record.getMessage()
+        if getattr(record, "prefixed", True):
+            text = f"[{_step_of(record)}] {text}"
+        if record.exc_info:
+            text += "\n" + self.formatException(record.exc_info)
+        return text
+
+
+class ConsoleHandler(logging.StreamHandler):
+    """stdout, or stderr for the records logged with `stream="stderr"` (text mode only)."""
+
+    def __init__(self, stdout: IO[str], stderr: IO[str], *, json_stdout: bool) -> None:
+        super().__init__(stdout)
+        self.stdout, self.stderr, self.json_stdout = stdout, stderr, json_stdout
+        self.setFormatter(JsonFormatter() if json_stdout else TextFormatter())
+
+    def emit(self, record: logging.LogRecord) -> None:
+        to_stderr = not self.json_stdout and getattr(record, "stream", "") == "stderr"
+        self.stream = self.stderr if to_stderr else self.stdout
+        super().emit(record)
+
+
+class JsonFileHandler(logging.FileHandler):
+    """The JSON-lines file; on a write error it says so once on stderr and stops writing."""
+
+    def __init__(self, path: Path, stderr: IO[str]) -> None:
+        self.stderr = stderr
+        path.parent.mkdir(parents=True, exist_ok=True)
+        super().__init__(path, mode="a", encoding="utf-8")
+        self.setFormatter(JsonFormatter())
+        self.dropped = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not self.dropped:
+            super().emit(record)
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+        self.dropped = True
+        _warn_file_dropped(self.stderr, Path(self.baseFilename), sys.exc_info()[1])
+        try:
+            self.close()
+        except OSError:
+            pass
+
+
+def _warn_file_dropped(stderr: IO[str], path: Path, error: BaseException | None) -> None:
+    stderr.write(
+        f"warning: cannot write the JSON log file {path}: {error}; continuing without it\n"
+    )
+    stderr.flush()
+
+
+class LibraryHandler(logging.Handler):
+    """dlt logs to a logger of its own that does not propagate, and makes the first handler
+    it finds there its terminal one: this handler hands dlt's warnings to ours, the JSON
+    file always, the terminal's stderr only when dlt has no terminal handler of its own."""
+
+    def __init__(
+        self, library: logging.Logger, console: logging.Handler, file: logging.Handler | None
+    ) -> None:
+        super().__init__(logging.WARNING)
+        self.library, self.console, self.file = library, console, file
+
+    def emit(self, record: logging.LogRecord) -> None:
+        record.stream = "stderr"
+        has_terminal = any(handler is not self for handler in self.library.handlers)
+        for target in (self.file,) if has_terminal else (self.console, self.file):
+            if target is not None:
+                target.handle(record)
+
+
 @contextmanager
 def capture(settings: Settings, *, json_stdout: bool, command: str) -> Iterator[None]:
-    """Route everything printed during a command through the sink (see the module doc)."""
-    original_out, original_err = sys.stdout, sys.stderr
-    sink = _Sink(
-        original_out,
-        original_err,
-        json_stdout=json_stdout,
-        file_path=log_file(settings),
-        secrets=secret_values(settings),
-        command=command,
-    )
-    out = _LineWriter(sink, original_out, "stdout")
-    err = _LineWriter(sink, original_err, "stderr")
-    library_handler = _LibraryHandler(sink)
-    logging.getLogger("dlt").addHandler(library_handler)
-    _state["sink"] = sink
-    sys.stdout, sys.stderr = out, err  # type: ignore[assignment]
+    """Set the logs of one command up (see the module doc), and take them down after."""
+    filters = (MaskSecrets(secret_values(settings)), RunContext(command))
+    console = ConsoleHandler(sys.stdout, sys.stderr, json_stdout=json_stdout)
+    handlers: list[logging.Handler] = [console]
+    path = log_file(settings)
+    file_handler: JsonFileHandler | None = None
+    if path is not None:
+        try:
+            file_handler = JsonFileHandler(path, sys.stderr)
+            handlers.append(file_handler)
+        except OSError as error:
+            _warn_file_dropped(sys.stderr, path, error)
+    for handler in handlers:
+        for filter_ in filters:
+            handler.addFilter(filter_)
+        _LOGGER.addHandler(handler)
+    dlt_logger = logging.getLogger("dlt")
+    library = LibraryHandler(dlt_logger, console, file_handler)
+    dlt_logger.addHandler(library)
+    previous_level = _LOGGER.level
+    _LOGGER.setLevel(logging.INFO)
+    run = _run_id.set(None)
     try:
         yield
     finally:
-        out.finish()
-        err.finish()
-        logging.getLogger("dlt").removeHandler(library_handler)
-        sys.stdout, sys.stderr = original_out, original_err
-        _state["sink"] = None
-        _state["run_id"] = None
-        sink.close()
+        _run_id.reset(run)
+        _LOGGER.setLevel(previous_level)
+        dlt_logger.removeHandler(library)
+        for handler in handlers:
+            _LOGGER.removeHandler(handler)
+            handler.close()

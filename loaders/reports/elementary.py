@@ -30,6 +30,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from loaders import logs
 from loaders.settings import PROJECT_ROOT, Settings
 from loaders.transform.dbt import dbt_environment
 
@@ -45,6 +46,7 @@ EDR_CONFIG: dict[str, bool] = {
     "disable_elementary_logo_print": True,
 }
 PREFIX = "[elementary]"
+_LEVELS = {"written": "info", "absent": "warning", "failed": "error"}  # by outcome status
 
 
 @dataclass(frozen=True)
@@ -190,7 +192,7 @@ def report(settings: Settings, run_dir: Path) -> ElementaryOutcome:
     Prints one line in every case; never raises for a missing or failing Elementary.
     """
     outcome = check(settings) or _run_edr(settings, run_dir)
-    print(outcome.line)
+    logs.event("elementary", outcome.message, level=_LEVELS.get(outcome.status, "warning"))
     return outcome
 
 
@@ -199,8 +201,9 @@ def _run_edr(settings: Settings, run_dir: Path) -> ElementaryOutcome:
     executable = edr_executable()
     assert executable is not None  # check() made sure
     if monitoring.resolve() != Path(settings.dbt_project_dir).resolve():
-        print(
-            f"{PREFIX} this run built {shown_path(Path(settings.dbt_project_dir))}, so "
+        logs.event(
+            "elementary",
+            f"this run built {shown_path(Path(settings.dbt_project_dir))}, so "
             "Elementary's monitors did not run; set WINDFARM_DBT_PROJECT_DIR="
             f"{shown_path(monitoring)} to run them with every build"
         )

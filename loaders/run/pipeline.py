@@ -352,6 +352,10 @@ def _write_report(settings: Settings, run_id: str) -> bool:
     try:
         write_report(settings, run_id, report_file(settings, run_id))
     except Exception as error:  # noqa: BLE001
-        print(f"[report] could not write the quality page: {type(error).__name__}: {error}")
+        logs.event(
+            "report",
+            f"could not write the quality page: {type(error).__name__}: {error}",
+            level="warning",
+        )
         return False
     return True

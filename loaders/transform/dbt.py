@@ -1,9 +1,10 @@
 """Running `dbt build` on the project, as the transformer role, and reading its results.
 
 dbt's output is streamed line by line through the run's log (loaders/logs.py), so that the
-JSON log has dbt's lines too; dbt's own log file goes beside its target folder rather than
-into the project. If the run is interrupted (SIGTERM from systemd, Ctrl-C), dbt is stopped
-with it: a dbt left running would keep writing to the warehouse after the run ended.
+JSON log has dbt's lines too, each at the level dbt gave it (dbt writes JSON lines to us,
+`--log-format json`; its own log file beside its target folder keeps its usual form). If
+the run is interrupted (SIGTERM from systemd, Ctrl-C), dbt is stopped with it: a dbt left
+running would keep writing to the warehouse after the run ended.
 
 `build` also tells dbt which days its tests need to check (env var
 WINDFARM_TEST_WINDOW_FROM): the days the incremental models can have rewritten, so that a
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shlex
 import shutil
 import subprocess
@@ -35,7 +35,9 @@ ALL_DAYS = "1900-01-01"
 # days before the first rewritten day that the tests check too (the model windows write
 # one day before the reprocess window; one more for the tests)
 TEST_WINDOW_MARGIN_DAYS = 2
-_BLANK_DBT_LINE = re.compile(r"^(\d\d:\d\d:\d\d)?\s*$")  # dbt's spacer lines
+# dbt's levels as `logging` names them; a line that is not dbt's JSON (a Python warning, a
+# crash's traceback) is a warning: dbt did not say what it is
+_DBT_LEVELS = {"debug": "debug", "info": "info", "warn": "warning", "error": "error"}
 
 
 @dataclass
@@ -75,6 +77,10 @@ def run_dbt(
     command = [
         dbt_executable(),
         "--no-use-colors",
+        "--log-format",
+        "json",
+        "--log-format-file",
+        "debug",  # dbt's default for its file, which would follow --log-format otherwise
         *args,
         "--project-dir",
         project,
@@ -96,13 +102,23 @@ def run_dbt(
     try:
         assert process.stdout is not None
         for text in process.stdout:
-            if not _BLANK_DBT_LINE.match(text):
-                logs.line("dbt", text.rstrip("\n"))
+            log_dbt_line(text)
         process.wait()
     except BaseException:
         _stop(process)
         raise
     return subprocess.CompletedProcess(command, process.returncode)
+
+
+def log_dbt_line(text: str) -> None:
+    """One line of dbt's JSON log through ours, at dbt's level; dbt's spacer lines dropped."""
+    try:
+        info = json.loads(text)["info"]
+        message, level = str(info["msg"]), _DBT_LEVELS.get(str(info["level"]), "info")
+    except (ValueError, KeyError, TypeError):
+        message, level = text, "warning"
+    if message.strip():
+        logs.line("dbt", message.rstrip(), level=level)
 
 
 def _stop(process: subprocess.Popen) -> None:

@@ -19,7 +19,9 @@ import psycopg2
 from psycopg2 import sql
 from psycopg2.extensions import encrypt_password
 
+from loaders import logs
 from loaders.settings import PROJECT_ROOT, VAR_DIR, Settings
+from loaders.warehouse import grants
 
 BOOTSTRAP_DIR = PROJECT_ROOT / "scripts" / "bootstrap"
 LOCAL_CLUSTER_DIR = VAR_DIR / "postgres"
@@ -89,7 +91,7 @@ def start_local_cluster(settings: Settings) -> Settings:
         owner = pwd.getpwnam("postgres")
         os.chown(LOCAL_CLUSTER_DIR, owner.pw_uid, owner.pw_gid)
     if not (data_dir / "PG_VERSION").exists():
-        print(f"[warehouse] creating a local PostgreSQL cluster in {data_dir}")
+        logs.event("warehouse", f"creating a local PostgreSQL cluster in {data_dir}")
         subprocess.run(
             _as_cluster_user(
                 [
@@ -108,8 +110,8 @@ def start_local_cluster(settings: Settings) -> Settings:
         )
     local = replace(settings, pghost="127.0.0.1", pgport=LOCAL_CLUSTER_PORT, admin_user="postgres")
     if not server_answers(local):
-        print(
-            f"[warehouse] starting the local PostgreSQL cluster on 127.0.0.1:{LOCAL_CLUSTER_PORT}"
+        logs.event(
+            "warehouse", f"starting the local PostgreSQL cluster on 127.0.0.1:{LOCAL_CLUSTER_PORT}"
         )
         options = f"-p {LOCAL_CLUSTER_PORT} -c listen_addresses=127.0.0.1 -k {LOCAL_CLUSTER_DIR}"
         subprocess.run(
@@ -153,7 +155,7 @@ def find_server(settings: Settings, *, explicit: bool) -> Settings:
             f"as {settings.admin_user}; check WINDFARM_PGHOST, WINDFARM_PGPORT and "
             "WINDFARM_ADMIN_USER/WINDFARM_ADMIN_PASSWORD."
         )
-    print(f"[warehouse] nothing answers at {settings.pghost}:{settings.pgport}")
+    logs.event("warehouse", f"nothing answers at {settings.pghost}:{settings.pgport}")
     return start_local_cluster(settings)
 
 
@@ -183,7 +185,8 @@ def _set_passwords(cursor, settings: Settings) -> None:  # noqa: ANN001
 
 def bootstrap(settings: Settings) -> None:
     """Create the database, roles, schemas, grants and audit tables; re-running changes
-    nothing, except that it repairs privileges that drifted from scripts/bootstrap/.
+    nothing, except that it repairs privileges that drifted from the matrix
+    (scripts/bootstrap/privileges.csv).
 
     Roles are shared by every database of the server: an advisory lock serialises
     bootstraps (several test sessions may bootstrap their own databases at once).
@@ -203,12 +206,18 @@ def bootstrap(settings: Settings) -> None:
                     )
                 )
             # Everything inside the database in one transaction: no moment without grants.
+            # The grants are generated from the matrix (grants.py), after the SQL files.
+            matrix = grants.load_matrix()
             database = connect(settings, "admin")
             try:
                 with database, database.cursor() as database_cursor:
+                    for statement in grants.reset_statements(matrix, settings.database):
+                        database_cursor.execute(statement)
                     for path in sorted(BOOTSTRAP_DIR.glob("[0-9][0-9]_*.sql")):
                         if path.name != ROLES_FILE:
                             _run_sql_file(database_cursor, path, settings.database)
+                    for statement in grants.grant_statements(matrix, settings.database):
+                        database_cursor.execute(statement)
             finally:
                 database.close()
             cursor.execute("select pg_advisory_unlock(%s)", (BOOTSTRAP_LOCK,))

@@ -1,10 +1,16 @@
-"""Does the live database grant exactly what `scripts/bootstrap/privileges.csv` declares?
+"""Who may do what, stated once in `scripts/bootstrap/privileges.csv`: the bootstrap's
+GRANT statements are generated from it here, and the drift check reads the same matrix.
 
-The matrix is the one statement of who may do what; the bootstrap SQL applies it and this
-module reads the catalogs to prove it holds. Effective privileges come from PostgreSQL's
-`has_*_privilege` functions, so a privilege reached through a role membership or a
-column-level grant counts as much as a direct one. Anything the matrix does not list is
-drift: a grant to PUBLIC or to a role outside the project, a privilege too many or too
+`reset_statements` creates the matrix's schemas and withdraws every privilege on them
+(grants made by hand or by an earlier matrix go); `grant_statements` grants exactly the
+matrix, with the default privileges that make it hold for tables created later. Between
+the two, the bootstrap runs its numbered SQL files (default privileges reset, audit
+tables), all in one transaction: no moment without grants, nor with stale ones.
+
+`find_drift` reads the catalogs to prove the matrix holds. Effective privileges come from
+PostgreSQL's `has_*_privilege` functions, so a privilege reached through a role membership
+or a column-level grant counts as much as a direct one. Anything the matrix does not list
+is drift: a grant to PUBLIC or to a role outside the project, a privilege too many or too
 few, a table owned by the wrong role, a default privilege nobody declared, a runtime role
 that became a superuser or a member of another role.
 
@@ -18,6 +24,8 @@ import csv
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from psycopg2 import sql
 
 from loaders.settings import PROJECT_ROOT
 
@@ -64,9 +72,6 @@ class Matrix:
     @property
     def project_schemas(self) -> set[str]:
         return {schema for _, schema in self.schemas} | set(self.table_owner)
-
-    def expected_on_schema(self, role: str, schema: str) -> frozenset[str]:
-        return self.schemas.get((role, schema), frozenset())
 
     def expected_on_table(self, role: str, schema: str, table: str) -> frozenset[str]:
         if (role, schema, table) in self.table_overrides:
@@ -123,6 +128,76 @@ def _only(privileges: frozenset[str], allowed: tuple[str, ...], where: str) -> N
     unknown = privileges - set(allowed)
     if unknown:
         raise MatrixError(f"{where}: {', '.join(sorted(unknown))} not one of {', '.join(allowed)}")
+
+
+def reset_statements(matrix: Matrix, database: str) -> list[sql.Composable]:
+    """The matrix's schemas (owned by the project owner), then nothing granted on them nor
+    on the database to anybody but the owners of each object."""
+    schemas = sorted(matrix.project_schemas)
+    everybody = [*LOGIN_ROLES, PUBLIC]
+    statements = [_sql("revoke all on database {} from public", database)]
+    for schema in schemas:
+        not_owner = [role for role in everybody if role != matrix.table_owner.get(schema)]
+        statements += [
+            _sql("create schema if not exists {} authorization {}", schema, PROJECT_OWNER),
+            _sql("revoke all on schema {} from {}", schema, everybody),
+            _sql("revoke all on all tables in schema {} from {}", schema, not_owner),
+        ]
+    return statements + [
+        _sql("revoke all on all sequences in schema {} from public", [*schemas, PUBLIC]),
+        _sql("revoke all on all functions in schema {} from public", [*schemas, PUBLIC]),
+        _sql("revoke all on schema public from {}", everybody),
+    ]
+
+
+def grant_statements(matrix: Matrix, database: str) -> list[sql.Composable]:
+    """Exactly the matrix: database, schema and table privileges, default privileges of
+    each schema's table owner for what it creates later, and no function the project's
+    roles create executable by PUBLIC."""
+    grants = [
+        *(("database", database, role, p) for role, p in matrix.database.items()),
+        *(("schema", schema, role, p) for (role, schema), p in matrix.schemas.items()),
+        *(("all tables in schema", s, role, p) for (role, s), p in matrix.tables.items()),
+        *(("table", (s, t), role, p) for (role, s, t), p in matrix.table_overrides.items()),
+    ]
+    return [
+        *(
+            _sql(f"grant {_privileges(p)} on {kind} {{}} to {{}}", target, role)
+            for kind, target, role, p in sorted(grants, key=lambda grant: grant[:3])
+        ),
+        *(
+            _sql(
+                f"alter default privileges for role {{}} in schema {{}} "
+                f"grant {_privileges(p)} on tables to {{}}",
+                creator,
+                schema,
+                role,
+            )
+            for creator, schema, _, role, p in sorted(matrix.expected_default_acl())
+        ),
+        *(
+            _sql("alter default privileges for role {} revoke execute on functions from public", c)
+            for c in FUNCTION_CREATORS
+        ),
+    ]
+
+
+def _sql(template: str, *names: str | tuple[str, str] | list[str]) -> sql.Composable:
+    """A statement with its names quoted: a tuple is schema.table, a list a name list."""
+
+    def quoted(name: str | tuple[str, str] | list[str]) -> sql.Composable:
+        if isinstance(name, list):
+            return sql.SQL(", ").join(map(quoted, name))
+        if name == PUBLIC:
+            return sql.SQL(PUBLIC)
+        return sql.Identifier(*name) if isinstance(name, tuple) else sql.Identifier(name)
+
+    return sql.SQL(template).format(*map(quoted, names))
+
+
+def _privileges(privileges: frozenset[str]) -> str:
+    """Privileges the matrix loader has checked against PostgreSQL's keywords."""
+    return ", ".join(privilege.lower() for privilege in sorted(privileges))
 
 
 def _show(privileges: frozenset[str] | set[str]) -> str:
@@ -247,16 +322,7 @@ def find_drift(connection, matrix: Matrix | None = None) -> list[str]:  # noqa: 
         drift += _role_drift(cursor)
         if any(line.endswith("does not exist") for line in drift):
             return drift  # the privilege functions fail on an unknown role
-        cursor.execute(
-            _DATABASE_SQL, {"grantees": grantees, "privileges": list(DATABASE_PRIVILEGES)}
-        )
-        drift += _compare(
-            cursor.fetchall(),
-            lambda grantee: matrix.database.get(grantee, frozenset()),
-            "the database",
-        )
-        drift += _schema_drift(cursor, matrix, grantees)
-        drift += _table_drift(cursor, matrix, grantees, schemas)
+        drift += _privilege_drift(cursor, matrix, grantees, schemas)
         known = [*grantees, PROJECT_OWNER]
         cursor.execute(_FOREIGN_GRANTS_SQL, {"schemas": schemas + ["public"], "known": known})
         drift += [
@@ -287,49 +353,32 @@ def _role_drift(cursor) -> list[str]:  # noqa: ANN001
     return drift
 
 
-def _compare(rows: list[tuple], expected_for, target: str) -> list[str]:  # noqa: ANN001
-    live: dict[str, set[str]] = defaultdict(set)
-    for grantee, privilege, granted in rows:
-        live[grantee] |= {privilege} if granted else set()
-    return [
-        f"{grantee} has {_show(live[grantee])} on {target}; expected {_show(expected_for(grantee))}"
-        for grantee in sorted(live)
-        if live[grantee] != expected_for(grantee)
-    ]
-
-
-def _schema_drift(cursor, matrix: Matrix, grantees: list[str]) -> list[str]:  # noqa: ANN001
-    cursor.execute(_SCHEMAS_SQL, {"grantees": grantees, "privileges": list(SCHEMA_PRIVILEGES)})
-    live: dict[tuple[str, str], set[str]] = defaultdict(set)
-    owners: dict[str, str] = {}
-    for schema, owner, grantee, privilege, granted in cursor.fetchall():
-        owners[schema] = owner
-        live[(schema, grantee)] |= {privilege} if granted else set()
-    drift = [
-        f"schema {schema} is owned by {owner}; expected {PROJECT_OWNER}"
-        for schema, owner in sorted(owners.items())
-        if schema in matrix.project_schemas and owner != PROJECT_OWNER
-    ]
-    drift += [
-        f"schema {schema} is missing" for schema in sorted(matrix.project_schemas - set(owners))
-    ]
-    for (schema, grantee), privileges in sorted(live.items()):
-        if owners[schema] == grantee:
-            continue
-        expected = matrix.expected_on_schema(grantee, schema)
-        if privileges != expected:
-            drift.append(
-                f"{grantee} has {_show(privileges)} on schema {schema}; expected {_show(expected)}"
-            )
-    return drift
-
-
-def _table_drift(
+def _privilege_drift(
     cursor,  # noqa: ANN001
     matrix: Matrix,
     grantees: list[str],
     schemas: list[str],
 ) -> list[str]:
+    """Owners and privileges on the database, the schemas and their tables that differ
+    from the matrix (an owner's own privileges are not the matrix's business)."""
+    drift: list[str] = []
+    live: dict[tuple[str, str], set[str]] = defaultdict(set)  # (object, grantee)
+    owners: dict[str, str] = {}
+    expected: dict[tuple[str, str], frozenset[str]] = {}
+    cursor.execute(_DATABASE_SQL, {"grantees": grantees, "privileges": list(DATABASE_PRIVILEGES)})
+    for grantee, privilege, granted in cursor.fetchall():
+        live[("the database", grantee)] |= {privilege} if granted else set()
+        expected[("the database", grantee)] = matrix.database.get(grantee, frozenset())
+    cursor.execute(_SCHEMAS_SQL, {"grantees": grantees, "privileges": list(SCHEMA_PRIVILEGES)})
+    for schema, owner, grantee, privilege, granted in cursor.fetchall():
+        name = f"schema {schema}"
+        if name not in owners and schema in matrix.project_schemas and owner != PROJECT_OWNER:
+            drift.append(f"{name} is owned by {owner}; expected {PROJECT_OWNER}")
+        owners[name] = owner
+        live[(name, grantee)] |= {privilege} if granted else set()
+        expected[(name, grantee)] = matrix.schemas.get((grantee, schema), frozenset())
+    present = {name.removeprefix("schema ") for name in owners}
+    drift += [f"schema {name} is missing" for name in sorted(matrix.project_schemas - present)]
     cursor.execute(
         _TABLES_SQL,
         {
@@ -339,26 +388,19 @@ def _table_drift(
             "schemas": schemas + ["public"],
         },
     )
-    live: dict[tuple[str, str, str], set[str]] = defaultdict(set)
-    owners: dict[tuple[str, str], str] = {}
     for schema, table, owner, grantee, privilege, granted in cursor.fetchall():
-        owners[(schema, table)] = owner
-        live[(schema, table, grantee)] |= {privilege} if granted else set()
-    drift = []
-    for (schema, table), owner in sorted(owners.items()):
-        expected_owner = matrix.table_owner.get(schema)
-        if owner != expected_owner:
+        name = f"{schema}.{table}"
+        if name not in owners and owner != matrix.table_owner.get(schema):
+            wanted = matrix.table_owner.get(schema) or "no table in this schema"
+            drift.append(f"table {name} is owned by {owner}; expected {wanted}")
+        owners[name] = owner
+        live[(name, grantee)] |= {privilege} if granted else set()
+        expected[(name, grantee)] = matrix.expected_on_table(grantee, schema, table)
+    for (name, grantee), privileges in sorted(live.items()):
+        if owners.get(name) != grantee and privileges != expected[(name, grantee)]:
             drift.append(
-                f"table {schema}.{table} is owned by {owner}; "
-                f"expected {expected_owner or 'no table in this schema'}"
-            )
-    for (schema, table, grantee), privileges in sorted(live.items()):
-        if owners[(schema, table)] == grantee:
-            continue
-        expected = matrix.expected_on_table(grantee, schema, table)
-        if privileges != expected:
-            drift.append(
-                f"{grantee} has {_show(privileges)} on {schema}.{table}; expected {_show(expected)}"
+                f"{grantee} has {_show(privileges)} on {name}; "
+                f"expected {_show(expected[(name, grantee)])}"
             )
     return drift
 

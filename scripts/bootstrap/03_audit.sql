@@ -1,6 +1,7 @@
 -- The audit trail: one row per pipeline run and the results dbt gave in that run.
--- Run after 02_schemas_and_grants.sql, connected to the warehouse database, as a
--- superuser. Safe to run again: later columns are added when missing.
+-- Run after 02_default_privileges.sql, connected to the warehouse database, as a
+-- superuser; its privileges are granted after it, from scripts/bootstrap/privileges.csv.
+-- Safe to run again: later columns are added when missing.
 --
 -- The orchestrator (as windfarm_transformer) may insert rows and close them; nobody
 -- but the administrator may delete them, and a closed run cannot be rewritten.
@@ -89,10 +90,3 @@ for each row execute function audit.refuse_rewrite();
 create or replace trigger erasure_log_is_final
 before update on audit.erasure_log
 for each row execute function audit.refuse_rewrite();
-
-grant select, insert, update on audit.pipeline_runs to windfarm_transformer;
-grant select, insert on audit.dbt_run_results to windfarm_transformer;
-grant select, insert on audit.erasure_log to windfarm_transformer;
-grant select on all tables in schema audit to windfarm_quality_reader;
-alter default privileges for role windfarm_owner in schema audit
-grant select on tables to windfarm_quality_reader;

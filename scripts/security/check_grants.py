@@ -1,6 +1,7 @@
 """Prove that the live database grants exactly what scripts/bootstrap/privileges.csv says.
 
     .venv/bin/python scripts/security/check_grants.py [--database NAME] [--role quality_reader]
+    .venv/bin/python scripts/security/check_grants.py --sql   # what bootstrap grants
 
 Connects with the project's settings (WINDFARM_* / .dlt/*.toml) as `--role` (default the
 quality reader: the catalogs are public, an auditor needs no privilege on the data) and
@@ -33,6 +34,11 @@ def main(argv: list[str] | None = None) -> int:
         help="which configured role connects (default: quality_reader)",
     )
     parser.add_argument("--matrix", type=Path, default=grants.MATRIX_FILE)
+    parser.add_argument(
+        "--sql",
+        action="store_true",
+        help="print the statements bootstrap generates from the matrix, then stop",
+    )
     args = parser.parse_args(argv)
     settings = load_settings()
     if args.database:
@@ -44,6 +50,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_ERROR
     try:
+        if args.sql:
+            statements = [
+                *grants.reset_statements(matrix, settings.database),
+                *grants.grant_statements(matrix, settings.database),
+            ]
+            print("\n".join(f"{statement.as_string(connection)};" for statement in statements))
+            return EXIT_CLEAN
         drift = grants.find_drift(connection, matrix)
     finally:
         connection.close()

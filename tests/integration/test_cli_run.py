@@ -8,6 +8,7 @@ HTTP servers (weather, alert webhook) are real.
 from __future__ import annotations
 
 import json
+import logging
 import shlex
 import socket
 import sys
@@ -212,7 +213,7 @@ def test_a_log_file_on_a_full_disk_does_not_fail_the_run(
 def test_secrets_printed_by_any_module_are_masked(
     settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The masking itself: a module that prints a secret or a URL with a password."""
+    """The masking itself: a module that logs a secret or a URL with a password."""
     secret = replace(
         settings,
         log_dir=str(tmp_path / "log"),
@@ -220,8 +221,10 @@ def test_secrets_printed_by_any_module_are_masked(
         loader_password=SECRET_PASSWORD,
     )
     with logs.capture(secret, json_stdout=False, command="test"):
-        print(f"[sensor_db] connecting with key {SECRET_KEY} and {SECRET_PASSWORD}")
-        print("[weather_api] GET https://someone:p4ssw0rd@api.example.com/v1/archive")
+        logs.event("sensor_db", f"connecting with key {SECRET_KEY} and {SECRET_PASSWORD}")
+        logging.getLogger("loaders.sources.weather_api.client").warning(
+            "GET %s", "https://someone:p4ssw0rd@api.example.com/v1/archive"
+        )
         logs.event("run", "done", url=f"postgresql://loader:{SECRET_PASSWORD}@db/windfarm")
 
     out = capsys.readouterr().out
@@ -229,5 +232,7 @@ def test_secrets_printed_by_any_module_are_masked(
     for text in (out, written):
         assert SECRET_KEY not in text and SECRET_PASSWORD not in text and "p4ssw0rd" not in text
     assert "[sensor_db] connecting with key *** and ***" in out
-    assert "https://someone:***@api.example.com" in out
-    assert json_lines(written)[-1]["url"] == "postgresql://loader:***@db/windfarm"
+    assert "[weather_api] GET https://someone:***@api.example.com" in out
+    logged = json_lines(written)
+    assert logged[-2]["level"] == "warning" and logged[-2]["source"] == "weather_api"
+    assert logged[-1]["url"] == "postgresql://loader:***@db/windfarm"

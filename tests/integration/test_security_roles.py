@@ -208,6 +208,31 @@ def test_a_role_made_powerful_is_reported(demo) -> None:  # noqa: ANN001
     assert "windfarm_analyst has USAGE on schema raw; expected nothing" in drift
 
 
+def test_bootstrap_grants_what_the_matrix_says_and_nothing_else(
+    settings: Settings,
+    tmp_path,  # noqa: ANN001
+) -> None:
+    """The GRANT statements are generated from the matrix: a line added there is granted,
+    and every statement comes from a line (or withdraws, or keeps functions private)."""
+    widened = tmp_path / "privileges.csv"
+    widened.write_text(
+        grants.MATRIX_FILE.read_text(encoding="utf-8")
+        + "windfarm_analyst,schema,staging,USAGE,a line added for the test\n",
+        encoding="utf-8",
+    )
+    added = 'grant usage on schema "staging" to "windfarm_analyst";'
+    current = _check_grants(settings, "--sql")
+    assert current.returncode == 0, current.stderr
+    assert added not in current.stdout
+    generated = _check_grants(settings, "--sql", "--matrix", str(widened))
+    assert generated.returncode == 0, generated.stderr
+    assert added in generated.stdout
+    statements = [line for line in current.stdout.splitlines() if line.startswith("grant ")]
+    with grants.MATRIX_FILE.open(encoding="utf-8") as handle:
+        granting = [row for row in handle.read().splitlines()[1:] if "OWNER" not in row]
+    assert len(statements) == len(granting)  # one GRANT per line of the matrix
+
+
 def test_the_matrix_names_its_errors_with_the_line(tmp_path) -> None:  # noqa: ANN001
     matrix = tmp_path / "privileges.csv"
     matrix.write_text(

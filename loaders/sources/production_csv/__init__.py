@@ -18,6 +18,7 @@ from pathlib import Path
 import dlt
 import pyarrow as pa
 
+from loaders import logs
 from loaders.privacy.pseudonymise import Pseudonymiser
 from loaders.sources.production_csv import inbox, parsing
 from loaders.sources.production_csv.specs import (
@@ -157,7 +158,7 @@ def read_file(
                 yield spec, True, pa.Table.from_pylist(bad, schema=REJECTED_SCHEMA)
                 bad = []
             if read % PROGRESS_ROWS == 0:
-                print(f"[production_csv] {path.name}: {read:,} rows read so far")
+                logs.event("production_csv", f"{path.name}: {read:,} rows read so far")
         if good:
             yield spec, False, pa.Table.from_pylist(good, schema=spec.schema)
         if bad:
@@ -165,9 +166,9 @@ def read_file(
     stats.rows_read[path.name] = read
     stats.rows_loaded[path.name] = loaded
     stats.rows_rejected[path.name] = rejected
-    print(
-        f"[production_csv] {path.name}: {read:,} rows read, {loaded:,} loaded, "
-        f"{rejected:,} rejected"
+    logs.event(
+        "production_csv",
+        f"{path.name}: {read:,} rows read, {loaded:,} loaded, {rejected:,} rejected",
     )
 
 
@@ -212,7 +213,7 @@ def production_csv_source(
             if skip:
                 stats.skipped_files[path.name] = skip
                 stats.to_archive[path.name] = sha256
-                print(f"[production_csv] {path.name}: skipped, {skip}")
+                logs.event("production_csv", f"{path.name}: skipped, {skip}")
                 continue
             seen[sha256] = path.name
             try:
@@ -232,11 +233,13 @@ def production_csv_source(
             except RefusedFileError as error:
                 stats.refused_files[path.name] = str(error)
                 moved = inbox.refuse(folder, path, sha256, str(error))
-                print(f"[production_csv] refused {error} (moved to {moved})")
+                logs.event("production_csv", f"refused {error} (moved to {moved})", level="warning")
                 continue
             except OSError as error:  # unreadable now: left in the inbox for the next run
                 stats.refused_files[path.name] = f"{path.name}: {error}"
-                print(f"[production_csv] could not read {path.name}: {error}")
+                logs.event(
+                    "production_csv", f"could not read {path.name}: {error}", level="warning"
+                )
                 continue
             stats.loaded_files[path.name] = sha256
             stats.to_archive[path.name] = sha256

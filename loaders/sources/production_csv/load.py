@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from loaders import warehouse
+from loaders import logs, warehouse
 from loaders.privacy.pseudonymise import Pseudonymiser
 from loaders.settings import Settings
 from loaders.sources.landing import RAW_DATASET, SourceOutcome, dlt_pipeline, row_counts
@@ -31,7 +31,7 @@ def load_production_csv(settings: Settings, pseudonymiser: Pseudonymiser) -> Sou
     finally:
         connection.close()
     if purged:
-        print(f"[production_csv] {purged:,} rows of earlier file versions removed")
+        logs.event("production_csv", f"{purged:,} rows of earlier file versions removed")
     for name, sha256 in stats.to_archive.items():
         csv_inbox.archive(inbox_dir, inbox_dir / name, sha256)
     error = "; ".join(stats.refused_files.values()) if stats.refused_files else None

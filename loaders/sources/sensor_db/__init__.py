@@ -30,6 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
 
+from loaders import logs
 from loaders.privacy.pseudonymise import Pseudonymiser
 from loaders.sources.sensor_db import arrow_reader
 from loaders.sources.sensor_db import window as windows
@@ -191,9 +192,11 @@ def _measurement_items(
     if mapping.layout != NARROW:
         stats.unmapped_columns = [c.name for c in table.c if c.name not in mapping.source_columns]
         if stats.unmapped_columns:
-            print(
-                f"[sensor_db] {table_name}: columns not in the mapping, not loaded: "
-                f"{', '.join(stats.unmapped_columns)}"
+            logs.event(
+                "sensor_db",
+                f"{table_name}: columns not in the mapping, not loaded: "
+                f"{', '.join(stats.unmapped_columns)}",
+                level="warning",
             )
     # the window's rows, and those without a timestamp (read and rejected, not skipped)
     in_window = windows.parts(table.c[mapping.timestamp_column], start, end)
@@ -227,7 +230,11 @@ def _measurement_items(
             ) from error
         # the rows handed on so far are right; the window's other rows are read by the
         # pandas path, which skips the row ids already handed on
-        print(f"[sensor_db] {table_name}: the rest of the window through pandas (slower): {error}")
+        logs.event(
+            "sensor_db",
+            f"{table_name}: the rest of the window through pandas (slower): {error}",
+            level="warning",
+        )
         skip = _sorted_ids(handed_on_ids)
         yield from _pandas_items(engine, table, mapping, in_window, window, stats, skip)
 
@@ -287,7 +294,11 @@ def _pandas_items(
             yield _arrow(clean), rejected
     if stats.unmapped_tags:
         listed = ", ".join(f"{tag} ({n:,})" for tag, n in sorted(stats.unmapped_tags.items()))
-        print(f"[sensor_db] {table.name}: tags not in the mapping, not loaded: {listed}")
+        logs.event(
+            "sensor_db",
+            f"{table.name}: tags not in the mapping, not loaded: {listed}",
+            level="warning",
+        )
 
 
 def _alarm_reasons(
@@ -320,7 +331,7 @@ def _optional_table(
         if table is not None:
             return table
         stats.tables_skipped[role] = f"no table {name!r} in the sensor database"
-    print(f"[sensor_db] {role}: {stats.tables_skipped[role]}, not loaded")
+    logs.event("sensor_db", f"{role}: {stats.tables_skipped[role]}, not loaded", level="warning")
     return None
 
 
@@ -361,9 +372,10 @@ def sensor_db_source(
         for clean, rejected in _measurement_items(
             engine, measurements_table, mapping, start, end, stats
         ):
-            print(
-                f"[sensor_db] {measurements_table}: {stats.rows_read:,} rows read so far, "
-                f"{stats.rows_rejected:,} rejected"
+            logs.event(
+                "sensor_db",
+                f"{measurements_table}: {stats.rows_read:,} rows read so far, "
+                f"{stats.rows_rejected:,} rejected",
             )
             if len(clean):
                 yield _reloaded(
@@ -420,7 +432,9 @@ def sensor_db_source(
                     "_source_table": alarm_table,
                 }
             )
-        print(f"[sensor_db] {alarm_table}: {len(rows):,} alarms, {int(rejected.sum())} rejected")
+        logs.event(
+            "sensor_db", f"{alarm_table}: {len(rows):,} alarms, {int(rejected.sum())} rejected"
+        )
         yield _reloaded(rows, "scada_alarms", ALARM_RELOAD_KEY, ALARM_COLUMN_HINTS)
         if rejected.any():
             # personal data is pseudonymised before the row is kept as JSON

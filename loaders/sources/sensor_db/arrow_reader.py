@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
 
+from loaders import logs
 from loaders.signals import canonical_averages
 from loaders.sources.sensor_db import window as windows
 from loaders.sources.sensor_db.mapping import NARROW, HistorianMapping
@@ -126,7 +127,9 @@ def read_batches(
         except ImportError:
             reason = "connectorx is not installed"
     if reason is not None:
-        print(f"[sensor_db] {label}: reading through pandas (slower): {reason}")
+        logs.event(
+            "sensor_db", f"{label}: reading through pandas (slower): {reason}", level="warning"
+        )
         return None
     query = _query(table, mapping, window, engine.dialect)
     try:
@@ -138,7 +141,11 @@ def read_batches(
     except BaseException as error:  # a panic in connectorx is a BaseException
         # nothing has been handed on yet: the pandas path reads the window (and says what
         # is wrong with the database, if anything is)
-        print(f"[sensor_db] {label}: reading through pandas (slower): connectorx: {_said(error)}")
+        logs.event(
+            "sensor_db",
+            f"{label}: reading through pandas (slower): connectorx: {_said(error)}",
+            level="warning",
+        )
         return None
     return _guarded(iter(reader))
 

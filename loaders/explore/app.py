@@ -110,6 +110,13 @@ def fleet_view(span: tuple[date, date]) -> None:
             _heatmap(availability, "time_based_availability", "greens", ".0%"),
             width="stretch",
         )
+        st.subheader(
+            "Availability and lost energy per turbine (IEC 61400-26, docs/availability.md)"
+        )
+        st.dataframe(
+            cached("availability_turbines", first.date(), (last - timedelta(days=1)).date()),
+            hide_index=True,
+        )
     flagged = days[(days["completeness"] < 0.95) | (days["flagged_periods"] > 0)]
     st.subheader("Days that failed a check (completeness below 95 % or QC flags)")
     st.dataframe(

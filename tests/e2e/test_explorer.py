@@ -67,16 +67,21 @@ def test_fleet_view_draws_completeness_flags_energy_states_and_availability(app_
     assert any("completeness" in t.lower() for t in titles)
     assert any("availability" in t.lower() for t in titles) or len(charts(app)) >= 4
     assert len(charts(app)) >= 4
-    failed_days = app.dataframe[0].value
+    tables = [frame.value for frame in app.dataframe]
+    failed_days = next(t for t in tables if "completeness" in t.columns)
     # the demo park's injected gaps and flags mark days of every turbine
     assert set(failed_days["turbine_id"]) >= {"MTC-T01", "MTC-T02", "MTC-T03"}
+    availability = next(t for t in tables if "time_based_availability" in t.columns)
+    lowest = availability.sort_values("time_based_availability").iloc[0]
+    assert lowest["turbine_id"] == "MTC-T02"  # the gearbox bearing failure
+    assert lowest["lost_forced_outage_kwh"] > 10_000
 
 
 def test_turbine_view_draws_signals_events_and_labels(app_settings) -> None:  # noqa: ANN001
     app = run_view("Turbine")
     assert "10 min grain" in app.caption[0].value  # a week: the 10-minute fact
     assert len(charts(app)) >= 1
-    app.sidebar.selectbox(key="compare").set_value("MTC-T01").run()
+    app.sidebar.selectbox(key="compare").set_value("MTC-T02").run()
     assert not app.exception
     app.sidebar.date_input(key="turbine_days").set_value(
         (
@@ -177,9 +182,9 @@ def test_chromium_opens_every_view_with_no_error_and_no_outside_request(
                 else None
             ),
         )
-        page.goto(server)
+        page.goto(server, timeout=120_000)
         for view in VIEWS:
-            page.get_by_text(view, exact=True).first.click()
+            page.get_by_text(view, exact=True).first.click(timeout=120_000)
             page.get_by_role("heading", name=view).wait_for(timeout=60_000)
             page.wait_for_load_state("networkidle")
             if view != "Ingestion":

@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo stop test install bootstrap run status lint clean deliverable bench
+.PHONY: demo stop test explore install bootstrap run status lint clean deliverable bench
 
 demo: $(STAMP)
 	$(PY) -m loaders demo
@@ -18,6 +18,10 @@ stop:
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+# The warehouse explorer on http://127.0.0.1:8501 (after make demo): PORT=... to change it.
+explore: $(STAMP)
+	$(PY) -m loaders explore $(if $(PORT),--port $(PORT))
 
 install: $(STAMP)
 

@@ -338,6 +338,10 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument(
         "--check", action="store_true", help="exit 1 if a day shown is not loaded successfully"
     )
+    explore = commands.add_parser(
+        "explore", help="the warehouse explorer in the browser (Streamlit, on localhost)"
+    )
+    explore.add_argument("--port", type=int, default=8501, help="local port (default 8501)")
     return parser
 
 
@@ -348,6 +352,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "stop":
         return command_stop()
     settings = load_settings()
+    if args.command == "explore":
+        from loaders.explore import launch  # Streamlit is imported only for this command
+
+        return launch(settings, args.port)
     json_stdout = args.log_json or settings.log_format.strip().lower() == "json"
     with logs.capture(settings, json_stdout=json_stdout, command=args.command):
         with _sigterm_unwinds():

@@ -1,0 +1,92 @@
+{#-
+    QC flags raised per turbine over the fact's newest days (var quality_recent_days,
+    counted back from the newest measured day, whatever the calendar): what a morning's
+    check is about, at a cost that does not grow with the history. One row per turbine,
+    flag type and signal (as quality_qc_flag_counts, gaps left out: they are
+    completeness), plus flag type 'any' (signal 'row'): periods with at least one flag.
+-#}
+with
+
+measurements as (
+
+    select * from {{ ref('fct_turbine_measurements') }}
+
+),
+
+flag_days as (
+
+    select * from {{ ref('int_qc_flag_days_counted') }}
+
+),
+
+recent as (
+
+    select
+        max(measured_date) - {{ var('quality_recent_days') }} + 1 as first_date,
+        max(measured_date) as last_date
+    from measurements
+
+),
+
+by_flag as (
+
+    select
+        flag_days.turbine_id,
+        flag_days.flag_type,
+        flag_days.signal,
+        sum(flag_days.flagged_count)::bigint as flagged_count,
+        sum(flag_days.period_count)::bigint as period_count
+    from flag_days
+    inner join recent
+        on flag_days.measured_date >= recent.first_date
+    where flag_days.flag_type != 'gap'
+    group by flag_days.turbine_id, flag_days.flag_type, flag_days.signal
+
+),
+
+any_flag as (
+
+    select
+        measurements.turbine_id,
+        'any' as flag_type,
+        'row' as signal,  -- noqa: RF04
+        count(*) filter (where measurements.qc_flag_count > 0) as flagged_count,
+        count(*) as period_count
+    from measurements
+    inner join recent
+        on measurements.measured_date >= recent.first_date
+    group by measurements.turbine_id
+
+),
+
+unioned as (
+
+    select * from by_flag
+    union all
+    select * from any_flag
+
+),
+
+final as (
+
+    select
+        -- keys
+        md5(unioned.turbine_id) as turbine_key,
+        unioned.turbine_id,
+        unioned.flag_type,
+        unioned.signal,
+
+        -- measures
+        unioned.flagged_count,
+        unioned.period_count,
+
+        -- attributes
+        recent.first_date,
+        recent.last_date
+
+    from unioned
+    cross join recent
+
+)
+
+select * from final

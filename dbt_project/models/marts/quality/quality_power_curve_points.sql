@@ -1,6 +1,6 @@
 {#-
     Active power against wind speed: every 10-minute period of the fact's newest days
-    (var quality_recent_days) with both values, for the quality page's power-curve
+    (macro quality_recent_days) with both values, for the quality page's power-curve
     scatter. The page draws all of them or a deterministic sample on the time grid
     (grid_index), so the same data always gives the same picture.
 -#}
@@ -14,7 +14,7 @@ measurements as (
 
 recent as (
 
-    select max(measured_date) - {{ var('quality_recent_days') }} + 1 as first_date
+    select max(measured_date) - {{ quality_recent_days() }} + 1 as first_date
     from measurements
 
 ),

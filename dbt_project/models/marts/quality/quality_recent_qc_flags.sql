@@ -1,5 +1,5 @@
 {#-
-    QC flags raised per turbine over the fact's newest days (var quality_recent_days,
+    QC flags raised per turbine over the fact's newest days (macro quality_recent_days,
     counted back from the newest measured day, whatever the calendar): what a morning's
     check is about, at a cost that does not grow with the history. One row per turbine,
     flag type and signal (as quality_qc_flag_counts, gaps left out: they are
@@ -22,7 +22,7 @@ flag_days as (
 recent as (
 
     select
-        max(measured_date) - {{ var('quality_recent_days') }} + 1 as first_date,
+        max(measured_date) - {{ quality_recent_days() }} + 1 as first_date,
         max(measured_date) as last_date
     from measurements
 

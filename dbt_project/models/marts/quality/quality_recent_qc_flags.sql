@@ -3,7 +3,9 @@
     counted back from the newest measured day, whatever the calendar): what a morning's
     check is about, at a cost that does not grow with the history. One row per turbine,
     flag type and signal (as quality_qc_flag_counts, gaps left out: they are
-    completeness), plus flag type 'any' (signal 'row'): periods with at least one flag.
+    completeness), plus two row-level types read from the fact: 'duplicate' (the source
+    held more than one row for the period, identical or not) and 'any' (periods with at
+    least one QC flag).
 -#}
 with
 
@@ -44,14 +46,13 @@ by_flag as (
 
 ),
 
-any_flag as (
+fact_counts as (
 
     select
         measurements.turbine_id,
-        'any' as flag_type,
-        'row' as signal,  -- noqa: RF04
-        count(*) filter (where measurements.qc_flag_count > 0) as flagged_count,
-        count(*) as period_count
+        count(*) as period_count,
+        count(*) filter (where measurements.has_duplicates) as duplicate_count,
+        count(*) filter (where measurements.qc_flag_count > 0) as any_flag_count
     from measurements
     inner join recent
         on measurements.measured_date >= recent.first_date
@@ -59,11 +60,28 @@ any_flag as (
 
 ),
 
+row_flags as (
+
+    select
+        fact_counts.turbine_id,
+        row_flag.flag_type,
+        'row' as signal,  -- noqa: RF04
+        row_flag.flagged_count,
+        fact_counts.period_count
+    from fact_counts
+    cross join lateral (
+        values
+        ('duplicate', fact_counts.duplicate_count),
+        ('any', fact_counts.any_flag_count)
+    ) as row_flag (flag_type, flagged_count)
+
+),
+
 unioned as (
 
     select * from by_flag
     union all
-    select * from any_flag
+    select * from row_flags
 
 ),
 

@@ -25,7 +25,8 @@ from pathlib import Path
 import pytest
 from warehouse_sql import query, scalar
 
-from loaders.reports import write_report
+from loaders import warehouse
+from loaders.reports import figures, write_report
 from loaders.settings import Settings, load_settings
 
 CRITICAL_SIGNALS = (
@@ -610,6 +611,74 @@ def test_the_anomalies_section_gathers_what_the_checks_found(
     links = [a["href"] for a in page.having("href") if a["href"].startswith("#")]
     for anchor in ("#qc-flags", "#volume", "#dbt-tests", "#rejected", "#anomalies"):
         assert anchor in links and page.by_id(anchor[1:]), anchor
+
+
+# Elementary's results table as its 0.25.1 package creates it (empty_elementary_test_results).
+ELEMENTARY_TABLE = """
+create table elementary.elementary_test_results (
+    id text, data_issue_id text, test_execution_id text, test_unique_id text,
+    model_unique_id text, invocation_id text, detected_at timestamp, created_at timestamp,
+    database_name text, schema_name text, table_name text, column_name text, test_type text,
+    test_sub_type text, test_results_description text, owners text, tags text,
+    test_results_query text, other text, test_name text, test_params text, severity text,
+    status text, failures bigint, test_short_name text, test_alias text, result_rows text,
+    failed_row_count bigint
+)
+"""
+
+
+def test_elementary_anomalies_are_read_from_its_results_table(settings: Settings) -> None:
+    """Elementary's table created in a transaction that is rolled back: the anomaly
+    monitors of the run (detected since it started) that failed or warned are counted,
+    older results, passing monitors and other tests are not."""
+    started = datetime(2025, 11, 1, 2, 0, tzinfo=UTC)
+    run = figures.RunSummary(
+        "r", started, None, "success", None, None, None, None, None, None, {}, {}
+    )
+    connection = warehouse.connect(settings, "admin")
+    try:
+        with connection.cursor() as cursor:
+            assert figures.read_elementary(cursor, run) == figures.ElementaryAnomalies(False)
+            cursor.execute("create schema if not exists elementary")
+            cursor.execute(ELEMENTARY_TABLE)
+            rows = [
+                ("fct_turbine_measurements", None, "anomaly_detection", "row_count", "fail", 5),
+                ("scada_measurements", None, "anomaly_detection", "freshness", "warn", 10),
+                (
+                    "fct_turbine_measurements",
+                    "wind_speed_avg",
+                    "anomaly_detection",
+                    "null_count",
+                    "pass",
+                    15,
+                ),
+                ("fct_turbine_measurements", None, "anomaly_detection", "row_count", "fail", -60),
+                ("dim_turbine", "turbine_key", "dbt_test", "not_null", "fail", 5),
+            ]
+            for table, column, kind, sub_type, status, minutes in rows:
+                cursor.execute(
+                    "insert into elementary.elementary_test_results (table_name, column_name, "
+                    "test_type, test_sub_type, status, test_results_description, detected_at) "
+                    "values (%s, %s, %s, %s, %s, 'why', %s)",
+                    (
+                        table,
+                        column,
+                        kind,
+                        sub_type,
+                        status,
+                        (started + timedelta(minutes=minutes)).replace(tzinfo=None),
+                    ),
+                )
+            found = figures.read_elementary(cursor, run)
+    finally:
+        connection.rollback()
+        connection.close()
+    assert found.installed and found.monitors_run == 3  # the run's anomaly monitors
+    assert [(a.table, a.monitor, a.status) for a in found.anomalies] == [
+        ("fct_turbine_measurements", "row_count", "fail"),
+        ("scada_measurements", "freshness", "warn"),
+    ]
+    assert found.anomalies[0].detected_at == started + timedelta(minutes=5)
 
 
 @pytest.fixture(scope="module")

@@ -700,7 +700,11 @@ def volume_window(cursor: Cursor, run: RunSummary | None) -> tuple[date, date] |
         return run.date_from, run.date_to
     if not _exists(cursor, QUALITY, VOLUMES):
         return None
-    cursor.execute(sql.SQL("select max(volume_date) from {}").format(_mart(VOLUMES)))
+    cursor.execute(  # the fact's newest day, as the turbines' series count it
+        sql.SQL("select max(volume_date) from {} where series_kind = 'turbine'").format(
+            _mart(VOLUMES)
+        )
+    )
     row = cursor.fetchone()
     last = row[0] if row else None
     if last is None:

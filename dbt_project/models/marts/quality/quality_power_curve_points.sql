@@ -4,18 +4,13 @@
     scatter. The page draws all of them or a deterministic sample on the time grid
     (grid_index), so the same data always gives the same picture.
 -#}
+{%- set first_date = quality_recent_first_date(ref('fct_turbine_measurements')) %}
+{{ config(pre_hook="set local random_page_cost = 1.1") }}
 with
 
 measurements as (
 
     select * from {{ ref('fct_turbine_measurements') }}
-
-),
-
-recent as (
-
-    select max(measured_date) - {{ quality_recent_days() }} + 1 as first_date
-    from measurements
 
 ),
 
@@ -33,13 +28,12 @@ final as (
         -- attributes
         measurements.qc_flag_count > 0 as is_flagged,
         floor(extract(epoch from measurements.measured_at) / 600)::bigint as grid_index,
-        recent.first_date
+        {{ first_date }} as first_date
 
     from measurements
-    inner join recent
-        on measurements.measured_date >= recent.first_date
     where
-        measurements.wind_speed_avg is not null
+        measurements.measured_date >= {{ first_date }}
+        and measurements.wind_speed_avg is not null
         and measurements.active_power_avg is not null
 
 )

@@ -7,6 +7,8 @@
     held more than one row for the period, identical or not) and 'any' (periods with at
     least one QC flag).
 -#}
+{%- set first_date = quality_recent_first_date(ref('fct_turbine_measurements')) %}
+{{ config(pre_hook="set local random_page_cost = 1.1") }}
 with
 
 measurements as (
@@ -24,9 +26,8 @@ flag_days as (
 recent as (
 
     select
-        max(measured_date) - {{ quality_recent_days() }} + 1 as first_date,
-        max(measured_date) as last_date
-    from measurements
+        {{ first_date }} as first_date,
+        {{ first_date }} + {{ quality_recent_days() - 1 }} as last_date
 
 ),
 
@@ -39,9 +40,9 @@ by_flag as (
         sum(flag_days.flagged_count)::bigint as flagged_count,
         sum(flag_days.period_count)::bigint as period_count
     from flag_days
-    inner join recent
-        on flag_days.measured_date >= recent.first_date
-    where flag_days.flag_type != 'gap'
+    where
+        flag_days.measured_date >= {{ first_date }}
+        and flag_days.flag_type != 'gap'
     group by flag_days.turbine_id, flag_days.flag_type, flag_days.signal
 
 ),
@@ -54,8 +55,7 @@ fact_counts as (
         count(*) filter (where measurements.has_duplicates) as duplicate_count,
         count(*) filter (where measurements.qc_flag_count > 0) as any_flag_count
     from measurements
-    inner join recent
-        on measurements.measured_date >= recent.first_date
+    where measurements.measured_date >= {{ first_date }}
     group by measurements.turbine_id
 
 ),

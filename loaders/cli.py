@@ -168,6 +168,8 @@ def command_demo(args: argparse.Namespace) -> int:
 
     ensure_demo_key()
     settings = load_settings()
+    if "WINDFARM_REPORT_LANGUAGE" not in os.environ:  # the demo park is EnergiTech's
+        settings = replace(settings, report_language="fr")
     explicit = any(f"WINDFARM_{name}" in os.environ for name in ("PGHOST", "PGPORT"))
     settings = warehouse.find_server(settings, explicit=explicit)
     warehouse.bootstrap(settings)

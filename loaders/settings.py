@@ -120,6 +120,7 @@ class Settings:
     weather_oauth_client_id: str = ""
     weather_oauth_client_secret: str = ""
     reports_dir: str = str(PROJECT_ROOT / "reports")
+    report_language: str = "en"  # quality page: "en" or "fr" (docs/quality.md)
     dlt_dir: str = str(VAR_DIR / "dlt")
     dbt_project_dir: str = str(PROJECT_ROOT / "dbt_project")
     dbt_target_dir: str = str(PROJECT_ROOT / "dbt_project" / "target")

@@ -7,10 +7,12 @@ kept because dbt overwrites its own copy on the next build, the run's key figure
 (`summary.json`, which the next runs compare against), and Elementary's report when the
 Elementary dbt package is installed (`elementary_report.html`).
 
-Modules: `figures` reads the warehouse, `volume` judges daily volumes, `dbt_results`
-reads dbt's results, `history` keeps and compares key figures, `elementary` runs
-`edr report`, `charts` draws SVG, `page` and `sections` write HTML, `publish` puts files
-on disk atomically. What each figure means: docs/quality.md.
+Modules: `figures` reads the warehouse (the `quality` marts, the audit row, Elementary's
+results), `volume` judges daily volumes, `dbt_results` reads dbt's results, `history`
+keeps and compares key figures, `elementary` runs `edr report`, `charts` draws SVG,
+`page` renders the Jinja2 templates (`templates/`, style in `static/`) in the language
+of the setting `report_language` (`language`, words in `messages/`), `publish` puts
+files on disk atomically. What each figure means: docs/quality.md.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from loaders.reports import dbt_results, elementary, figures, history, page, publish
+from loaders.reports.language import language
 from loaders.settings import Settings
 
 __all__ = ["write_report"]
@@ -33,6 +36,7 @@ def write_report(settings: Settings, run_id: str, path: Path) -> Path:
     folder. Returns `path`.
     """
     path = Path(path)
+    lang = language(settings.report_language)
     run_dir = path.parent
     run_dir.mkdir(parents=True, exist_ok=True)
     collected = figures.collect(settings, run_id)
@@ -51,6 +55,6 @@ def write_report(settings: Settings, run_id: str, path: Path) -> Path:
         history=tuple(history.history(reports_dir, collected.trend, key_figures)),
         elementary=elementary.report(settings, run_dir),
     )
-    publish.write_atomically(path, page.render(collected, context))
+    publish.write_atomically(path, page.render(collected, context, lang))
     publish.point_latest(reports_dir, run_dir)
     return path

@@ -4,16 +4,42 @@ The page must open from disk with no network, so there is no charting library to
 a histogram is a few dozen rectangles and lines, simple enough to write out directly and
 to test as text. The SVG is written for inline use in HTML5 (no XML namespace needed),
 sized by its viewBox so it scales with the page, and each bar carries its figures as
-`data-*` attributes so tests read the numbers back from the rendered page.
+`data-*` attributes so tests read the numbers back from the rendered page. Every text
+that reaches the SVG (titles, labels, tooltips: chart titles come from the language
+catalogue, bin labels from the warehouse) is escaped by markupsafe, and the SVG is
+returned as `Markup`, which the page's templates insert as it is.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from loaders.reports.markup import attrs, esc
+from markupsafe import Markup, escape
+
+EMPTY = "no values to show"
+
+
+def english_number(value: float) -> str:
+    """Tick labels as English writes them; the page passes its language's own writer."""
+    return f"{value:,.10g}"
+
+
+def esc(value: object) -> str:
+    """Text safe in an SVG text node and in a double-quoted attribute value."""
+    return str(escape("" if value is None else value))
+
+
+def attrs(**values: object) -> str:
+    """` name="value"` pairs, escaped; `data_x` becomes `data-x`; None and False are left out."""
+    parts = []
+    for name, value in values.items():
+        if value is None or value is False:
+            continue
+        name = name.rstrip("_").replace("_", "-")
+        parts.append(f" {name}" if value is True else f' {name}="{esc(value)}"')
+    return "".join(parts)
 
 
 @dataclass(frozen=True)
@@ -88,7 +114,9 @@ def histogram_svg(
     value_noun: str = "",
     chart_id: str = "histogram",
     frame: Frame | None = None,
-) -> str:
+    empty_text: str = EMPTY,
+    number: Callable[[float], str] = english_number,
+) -> Markup:
     """A bar histogram with y grid lines, labelled axes and a tooltip on each bar.
 
     X ticks sit on the bin edges when bars have numeric edges (a histogram's natural
@@ -120,7 +148,7 @@ def histogram_svg(
     for tick in ticks:
         parts.append(
             f'<text x="{frame.left - 8}" y="{_fmt(y(tick) + 4)}" text-anchor="end">'
-            f"{esc(f'{tick:,}')}</text>"
+            f"{esc(number(tick))}</text>"
         )
     parts.append("</g>")
     # Bars.
@@ -151,7 +179,7 @@ def histogram_svg(
         parts.append(
             f'<text class="empty" x="{_fmt(frame.left + frame.plot_width / 2)}" '
             f'y="{_fmt(frame.top + frame.plot_height / 2)}" text-anchor="middle">'
-            "no values to show</text>"
+            f"{esc(empty_text)}</text>"
         )
     # Axis titles.
     parts.append(
@@ -164,7 +192,7 @@ def histogram_svg(
         f'transform="rotate(-90 16 {middle})">{esc(y_label)}</text>'
     )
     parts.append("</svg>")
-    return "".join(parts)
+    return Markup("".join(parts))
 
 
 def _x_ticks(bars: Sequence[Bar], frame: Frame, slot: float) -> str:
@@ -241,7 +269,9 @@ def scatter_svg(
     lines: Sequence[tuple[str, Sequence[tuple[float, float]]]] = (),
     chart_id: str = "scatter",
     frame: Frame | None = None,
-) -> str:
+    empty_text: str = EMPTY,
+    number: Callable[[float], str] = english_number,
+) -> Markup:
     """A scatter plot with grid, labelled axes, optional reference lines (name, points).
 
     Points outside the ranges are pinned to the nearest edge and get the class `clipped`,
@@ -279,7 +309,7 @@ def scatter_svg(
     for tick in y_ticks_:
         parts.append(
             f'<text x="{frame.left - 8}" y="{_fmt(sy(tick) + 4)}" text-anchor="end">'
-            f"{esc(f'{tick:,.10g}')}</text>"
+            f"{esc(number(tick))}</text>"
         )
     parts.append('</g><g class="x-ticks">')
     for tick in x_ticks:
@@ -316,7 +346,7 @@ def scatter_svg(
         parts.append(
             f'<text class="empty" x="{_fmt(frame.left + frame.plot_width / 2)}" '
             f'y="{_fmt(frame.top + frame.plot_height / 2)}" text-anchor="middle">'
-            "no values to show</text>"
+            f"{esc(empty_text)}</text>"
         )
     parts.append(
         f'<text class="axis-label" x="{_fmt(frame.left + frame.plot_width / 2)}" '
@@ -327,12 +357,12 @@ def scatter_svg(
         f'<text class="axis-label" x="16" y="{middle}" text-anchor="middle" '
         f'transform="rotate(-90 16 {middle})">{esc(y_label)}</text></svg>'
     )
-    return "".join(parts)
+    return Markup("".join(parts))
 
 
 def sparkline_svg(
     values: Sequence[float | None], *, label: str, width: int = 160, height: int = 32
-) -> str:
+) -> Markup:
     """A small line of a figure over the runs (oldest left), the last run marked by a dot.
 
     Runs without the figure leave a break in the line. The values are on the element as
@@ -376,4 +406,4 @@ def sparkline_svg(
         if values[last] is not None:
             parts.append(f'<circle cx="{_fmt(sx(last))}" cy="{_fmt(sy(values[last]))}" r="2.5"/>')
     parts.append("</svg>")
-    return "".join(parts)
+    return Markup("".join(parts))

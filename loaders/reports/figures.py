@@ -1,9 +1,10 @@
 """Every figure the quality page shows, read from PostgreSQL into plain dataclasses.
 
 The page code never touches the database and the SQL never builds HTML: this module is the
-only one that knows table names. It reads the dbt `quality` marts when they exist and
-computes the same figures from `core.fct_turbine_measurements` when they do not, so the
-page still says something useful on a run where dbt failed half-way.
+only one that knows table names. It reads the dbt `quality` marts, which hold every figure
+already counted (docs/quality.md), the run's row of `audit.pipeline_runs`, and Elementary's
+test results when the monitoring project wrote them. A mart that is missing (dbt failed
+before it) leaves its section saying so, rather than a figure computed another way.
 
 Everything runs in one read-only transaction as the transformer role (the role the run
 itself uses), so all figures describe the same instant of the warehouse.
@@ -27,51 +28,27 @@ from loaders.settings import Settings
 from loaders.signals import CANONICAL_UNITS
 from loaders.warehouse import connect
 
-# The signals the page reports, in display order; the quality mart may add others.
-CRITICAL_SIGNALS: tuple[str, ...] = (
-    "wind_speed",
-    "active_power",
-    "rotor_speed",
-    "pitch_angle",
-    "gearbox_oil_temp",
-    "gearbox_bearing_temp",
-    "generator_stator_temp",
-    "ambient_temp",
-)
 SOURCE_ORDER: tuple[str, ...] = ("sensor_db", "production_csv", "weather_api")
-MART_TABLES: tuple[tuple[str, str], ...] = (
-    ("core", "dim_turbine"),
-    ("core", "fct_turbine_measurements"),
-    ("core", "fct_weather_hourly"),
-)
-FACT_SCHEMA, FACT_TABLE = "core", "fct_turbine_measurements"
-QUALITY_SCHEMA = "quality"
-COMPLETENESS_MODEL = "quality_completeness"
-WIND_MODEL = "quality_wind_speed_distribution"
-WIND_OPEN_BIN = 30  # the open bin "30 m/s and above", as in the quality mart
+QUALITY = "quality"
 TOP_REASONS = 5
-# Marts larger than this show PostgreSQL's row estimate rather than a count (read_marts).
-EXACT_COUNT_LIMIT = 1_000_000
-# The QC flags and the power curve read the fact's newest days (a month, whatever the
-# calendar): what a morning's check is about, and a cost that does not grow with history.
-RECENT_DAYS = 31
 TREND_RUNS = 10
-# Boolean columns of the fact that are not QC flags: gaps are shown as completeness, and
-# is_valid is the absence of every flag.
-NOT_QC_FLAGS = frozenset({"is_gap", "is_valid"})
 # The power-curve scatter draws at most about this many points (inline SVG stays light).
 MAX_SCATTER_POINTS = 5_000
 SCATTER_BUDGET_SHARE = 0.95
 PERIODS_PER_DAY = 144
 MAX_STEP_GCD = 6  # a sampling step must hit at least 144 / 6 = 24 times of day
-# Raw tables counted per day for the volume check: (table, day column, fed daily).
-# A monthly export (production) is judged only up to its last delivered day.
-VOLUME_SOURCES: tuple[tuple[str, str, bool], ...] = (
-    ("scada_measurements", "measured_date", True),
-    ("weather_hourly", "observed_date", True),
-    ("production_daily", "production_date", False),
+# QC flag types in the order the page lists them; a type the models add comes after.
+FLAG_TYPE_ORDER = (
+    "duplicate",
+    "conflicting_duplicate",
+    "power_curve_outlier",
+    "out_of_range",
+    "frozen",
+    "spike",
 )
-POWER_CURVES = ("reference", "power_curves")
+ANY_FLAG = "any"
+# Elementary's test results (the monitoring project, docs/quality.md): its anomaly monitors.
+ELEMENTARY_RESULTS = ("elementary", "elementary_test_results")
 STATEMENT_TIMEOUT_MS = 120_000
 
 
@@ -163,15 +140,11 @@ class RejectedTable:
 
 @dataclass(frozen=True)
 class MartCount:
-    """Rows in one mart table; `rows` is None when the table does not exist.
-
-    `estimated`: `rows` is PostgreSQL's own estimate (see read_marts), not a count.
-    """
+    """Rows in one mart table; `rows` is None when the quality mart does not list it."""
 
     schema: str
     table: str
     rows: int | None
-    estimated: bool = False
 
     @property
     def qualified_name(self) -> str:
@@ -221,44 +194,82 @@ class TrendRun:
 
 
 @dataclass(frozen=True)
-class QcFlags:
-    """QC flag counts per flag column and turbine, read from the fact's boolean columns.
+class Flag:
+    """One kind of QC flag: its type (`out_of_range`) and signal (`wind_speed`, or `row`
+    for a flag about the whole period)."""
 
-    The flag columns are discovered in information_schema, so a flag the dbt models add
-    appears here without a code change.
-    """
+    flag_type: str
+    signal: str
+
+    @property
+    def key(self) -> str:
+        """`out_of_range.wind_speed`: the flag as the page's `data-flag` attributes name it."""
+        return f"{self.flag_type}.{self.signal}"
+
+    @property
+    def is_row_level(self) -> bool:
+        return self.signal == "row"
+
+
+@dataclass(frozen=True)
+class QcFlags:
+    """QC flag counts per flag and turbine over the fact's newest days (first_date to
+    last_date), from `quality.quality_recent_qc_flags`; a flag type the models add
+    appears here without a code change."""
 
     origin: str
-    flags: tuple[str, ...]  # flag columns, in table order
+    first_date: date | None
+    last_date: date | None
+    flags: tuple[Flag, ...]  # in the page's order (flag_order)
     turbines: tuple[str, ...]
-    counts: Mapping[tuple[str, str], int]  # (flag, turbine) -> rows flagged
-    rows: Mapping[str, int]  # turbine -> rows in the fact
-    flagged_rows: Mapping[str, int]  # turbine -> rows with at least one flag
+    counts: Mapping[tuple[str, str], int]  # (flag key, turbine) -> periods flagged
+    rows: Mapping[str, int]  # turbine -> periods in the newest days
+    flagged_rows: Mapping[str, int]  # turbine -> periods with at least one flag
 
-    def count(self, flag: str, turbine: str) -> int:
-        return self.counts.get((flag, turbine), 0)
+    def count(self, flag: Flag, turbine: str) -> int:
+        return self.counts.get((flag.key, turbine), 0)
 
-    def total(self, flag: str) -> int:
+    def total(self, flag: Flag) -> int:
         return sum(self.count(flag, turbine) for turbine in self.turbines)
+
+    @property
+    def raised(self) -> tuple[Flag, ...]:
+        """The flags raised at least once (the table's columns)."""
+        return tuple(flag for flag in self.flags if self.total(flag))
+
+    @property
+    def silent(self) -> tuple[Flag, ...]:
+        """The flags checked that raised nothing (listed apart)."""
+        return tuple(flag for flag in self.flags if not self.total(flag))
+
+    def total_by_type(self) -> dict[str, int]:
+        """Periods flagged per flag type, every signal together, in the page's order."""
+        totals: dict[str, int] = {}
+        for flag in self.flags:
+            totals[flag.flag_type] = totals.get(flag.flag_type, 0) + self.total(flag)
+        return totals
 
     @property
     def total_flagged_rows(self) -> int:
         return sum(self.flagged_rows.values())
 
 
-def flag_kind(column: str) -> tuple[str, str]:
-    """A flag column as (type, signal): `is_out_of_range_wind_speed` -> ('out of range',
-    'wind_speed'); `has_conflicting_duplicates` -> ('conflicting duplicates', '').
-
-    The signal is the longest canonical signal name ending the column, so that any new
-    per-signal flag type (`is_spike_<signal>`) reads right without a code change.
-    """
-    name = column.removeprefix("is_").removeprefix("has_")
-    endings = [s for s in CANONICAL_UNITS if name.endswith(f"_{s}") and len(name) > len(s) + 1]
-    if endings:
-        signal = max(endings, key=len)
-        return name.removesuffix(f"_{signal}").replace("_", " "), signal
-    return name.replace("_", " "), ""
+def flag_order(flags: Iterable[Flag]) -> tuple[Flag, ...]:
+    """Row-level flags first, then per type in FLAG_TYPE_ORDER (others after, by name),
+    signals in the vocabulary's order (loaders.signals)."""
+    signals = {name: position for position, name in enumerate(CANONICAL_UNITS)}
+    types = {name: position for position, name in enumerate(FLAG_TYPE_ORDER)}
+    return tuple(
+        sorted(
+            set(flags),
+            key=lambda f: (
+                types.get(f.flag_type, len(types)),
+                f.flag_type,
+                signals.get(f.signal, -1 if f.is_row_level else len(signals)),
+                f.signal,
+            ),
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -279,6 +290,7 @@ class PowerCurve:
     """
 
     origin: str
+    first_date: date | None
     total_points: int
     flagged_points: int
     step: int
@@ -293,13 +305,35 @@ class PowerCurve:
 
 
 @dataclass(frozen=True)
+class ElementaryAnomaly:
+    """One Elementary anomaly monitor that did not pass in this run."""
+
+    table: str
+    column: str | None
+    monitor: str  # Elementary's test sub-type: row_count, freshness, zscore…
+    status: str  # fail or warn
+    description: str | None
+    detected_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ElementaryAnomalies:
+    """Elementary's anomaly monitors in this run: `installed` False when its tables are
+    not in the warehouse (the monitoring project never ran)."""
+
+    installed: bool
+    monitors_run: int = 0
+    anomalies: tuple[ElementaryAnomaly, ...] = ()
+
+
+@dataclass(frozen=True)
 class Figures:
     """Everything the page shows, plus where the derived figures came from."""
 
     run_id: str
     run: RunSummary | None
     sources: tuple[SourceSummary, ...]
-    rejected: tuple[RejectedTable, ...]
+    rejected: tuple[RejectedTable, ...] | None  # None: the quality mart is missing
     marts: tuple[MartCount, ...]
     completeness: tuple[Completeness, ...]
     completeness_origin: str
@@ -311,6 +345,7 @@ class Figures:
     volume: tuple[VolumeSeries, ...] = ()
     volume_window: tuple[date, date] | None = None
     power_curve: PowerCurve | None = None
+    elementary: ElementaryAnomalies | None = None
 
 
 # --- pure helpers (unit-tested without a database) ---------------------------------------
@@ -380,29 +415,6 @@ def source_summaries(
     return tuple(summaries)
 
 
-def wind_bin_label(index: int) -> str:
-    """The quality mart's bin labels: '< 0', '0-1', ..., '29-30', '>= 30'."""
-    if index < 0:
-        return "< 0"
-    if index >= WIND_OPEN_BIN:
-        return f">= {WIND_OPEN_BIN}"
-    return f"{index}-{index + 1}"
-
-
-def wind_bins(counts: Mapping[int, int]) -> tuple[HistogramBin, ...]:
-    """Every bin from -1 to the open bin, zero where nothing was counted."""
-    return tuple(
-        HistogramBin(
-            index=index,
-            label=wind_bin_label(index),
-            lower=None if index < 0 else float(index),
-            upper=None if index >= WIND_OPEN_BIN else float(index + 1),
-            count=int(counts.get(index, 0)),
-        )
-        for index in range(-1, WIND_OPEN_BIN + 1)
-    )
-
-
 def _float(value: object) -> float | None:
     if value is None:
         return None
@@ -424,21 +436,53 @@ def _json(value: object) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
+def pct(part: int, whole: int) -> float:
+    """100 × part / whole rounded half away from zero to 2 decimals, as PostgreSQL rounds."""
+    if whole == 0:
+        return 0.0
+    exact = Decimal(100 * part) / Decimal(whole)
+    return float(exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def _spread(step: int) -> int:
+    """The first step from `step` up that still samples every hour of the day: with the
+    10-minute grid's 144 periods a day, a step sharing a large factor with 144 (72, 144…)
+    would keep the same few times of day every day (all nights, say)."""
+    while math.gcd(step, PERIODS_PER_DAY) > MAX_STEP_GCD:
+        step += 1
+    return step
+
+
+def scatter_steps(total: int, flagged: int, limit: int = MAX_SCATTER_POINTS) -> tuple[int, int]:
+    """(step, flagged_step): 1 and 1 when every point fits in `limit`; else every flagged
+    period while they fill at most half of the budget (every flagged_step-th beyond), and
+    every step-th of the others. The budget keeps 5 % spare because the sample follows the
+    time grid (see `read_power_curve`), so its size is only close to total / step."""
+    if total <= limit:
+        return 1, 1
+    budget = int(limit * SCATTER_BUDGET_SHARE)
+    flagged_step = 1 if flagged <= budget // 2 else _spread(math.ceil(flagged / (budget // 2)))
+    kept_flagged = math.ceil(flagged / flagged_step)
+    step = _spread(max(2, math.ceil((total - flagged) / max(1, budget - kept_flagged))))
+    return step, flagged_step
+
+
 # --- queries -------------------------------------------------------------------------------
 
 
-def _columns(cursor: Cursor, schema: str, table: str) -> list[str]:
-    """The table's columns in order; empty when it does not exist (or is not visible)."""
-    cursor.execute(
-        "select column_name from information_schema.columns "
-        "where table_schema = %s and table_name = %s order by ordinal_position",
-        (schema, table),
-    )
-    return [row[0] for row in cursor.fetchall()]
+def _exists(cursor: Cursor, schema: str, table: str) -> bool:
+    """Whether the table exists (and is visible to the role reading the page)."""
+    cursor.execute("select to_regclass(%s) is not null", (f"{schema}.{table}",))
+    row = cursor.fetchone()
+    return bool(row and row[0])
 
 
-def _ident(schema: str, table: str) -> sql.Composed:
-    return sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(table))
+def _mart(name: str) -> sql.Composed:
+    return sql.SQL("{}.{}").format(sql.Identifier(QUALITY), sql.Identifier(name))
+
+
+def _origin(name: str) -> str:
+    return f"{QUALITY}.{name}"
 
 
 def read_run(cursor: Cursor, run_id: str) -> RunSummary | None:
@@ -489,70 +533,44 @@ def read_trend(cursor: Cursor, limit: int = TREND_RUNS) -> tuple[TrendRun, ...]:
     )
 
 
-def _location_expression(columns: Sequence[str]) -> sql.Composable:
-    """How to point at one rejected row: file and line, else the source row id, else nothing."""
-    if "_source_file" in columns and "_source_line" in columns:
-        return sql.SQL("_source_file || ':' || _source_line::text")
-    if "source_row_id" in columns:
-        return sql.SQL("'row ' || source_row_id::text")
-    if "_request" in columns:
-        return sql.SQL("_request::text")
-    return sql.SQL("null::text")
+REJECTED = "quality_rejected_reasons"
 
 
-def read_rejected(cursor: Cursor, run: RunSummary | None) -> tuple[RejectedTable, ...]:
-    """Every `raw.*__rejected` table that exists: row counts and the most frequent reasons.
-
-    Rows of this run are those whose dlt load id (a Unix timestamp) falls inside the run's
-    start and end; a re-run that rewrote an old rejected row counts it again, as dlt did.
-    """
+def read_rejected(cursor: Cursor, run: RunSummary | None) -> tuple[RejectedTable, ...] | None:
+    """Every rejected-rows table with rows: its rows, the rows of this run's loads (those
+    whose dlt load started between the run's start and end) and its top reasons. None when
+    the quality mart is missing."""
+    if not _exists(cursor, QUALITY, REJECTED):
+        return None
+    started = run.started_at if run else None
+    ended = (run.ended_at or datetime.now(UTC)) if run else None
     cursor.execute(
-        r"""
-        select table_name from information_schema.tables
-         where table_schema = 'raw' and table_name like '%\_\_rejected'
-         order by table_name
-        """
+        sql.SQL(
+            """
+            select rejected_table, reason, sum(row_count)::bigint, min(example_location),
+                   sum(row_count) filter (where loaded_at between %s and %s)::bigint
+              from {} group by 1, 2 order by 1, 3 desc, 2
+            """
+        ).format(_mart(REJECTED)),
+        (started, ended),
     )
-    tables = [row[0] for row in cursor.fetchall()]
-    found = []
-    for table in tables:
-        columns = _columns(cursor, "raw", table)
-        if "reason" not in columns:
-            continue
-        name = _ident("raw", table)
-        rows_this_run: int | None = None
-        if run is not None and run.started_at is not None and "_dlt_load_id" in columns:
-            ended = run.ended_at or datetime.now(UTC)
-            cursor.execute(
-                sql.SQL(
-                    r"""
-                    select count(*) from {}
-                     where _dlt_load_id ~ '^[0-9]+(\.[0-9]+)?$'
-                       and _dlt_load_id::numeric
-                           between extract(epoch from %s::timestamptz)
-                               and extract(epoch from %s::timestamptz)
-                    """
-                ).format(name),
-                (run.started_at, ended),
-            )
-            rows_this_run = int(_first(cursor))
-        cursor.execute(
-            sql.SQL(
-                """
-                select coalesce(reason, '(no reason given)') as reason, count(*) as rows,
-                       min({location}) as example
-                  from {table} group by 1 order by 2 desc, 1
-                """
-            ).format(location=_location_expression(columns), table=name)
+    by_table: dict[str, list[tuple[ReasonCount, int]]] = {}
+    for table, reason, rows, example, this_run in cursor.fetchall():
+        by_table.setdefault(str(table), []).append(
+            (ReasonCount(str(reason), int(rows), example), int(this_run or 0))
         )
-        reasons = [ReasonCount(str(r[0]), int(r[1]), r[2]) for r in cursor.fetchall()]
-        total = sum(reason.rows for reason in reasons)
+    found = []
+    for name in sorted(by_table):
+        reasons = [reason for reason, _ in by_table[name]]
+        schema, _, table = name.partition(".")
         found.append(
             RejectedTable(
-                schema="raw",
+                schema=schema,
                 table=table,
-                rows=total,
-                rows_this_run=rows_this_run,
+                rows=sum(reason.rows for reason in reasons),
+                rows_this_run=(
+                    sum(this_run for _, this_run in by_table[name]) if started else None
+                ),
                 reasons=tuple(reasons[:TOP_REASONS]),
                 other_reason_rows=sum(reason.rows for reason in reasons[TOP_REASONS:]),
             )
@@ -560,393 +578,213 @@ def read_rejected(cursor: Cursor, run: RunSummary | None) -> tuple[RejectedTable
     return tuple(found)
 
 
-def _first(cursor: Cursor) -> Any:
-    row = cursor.fetchone()
-    return row[0] if row else None
+MART_ROWS = "quality_mart_rows"
 
 
-def read_marts(cursor: Cursor, exact_limit: int = EXACT_COUNT_LIMIT) -> tuple[MartCount, ...]:
-    """Rows per mart: counted up to `exact_limit` rows, PostgreSQL's estimate beyond.
-
-    A `count(*)` reads the whole table, so on a year of the fleet it made the page cost
-    grow with the history (0.6 s after 30 days, 4.6 s after 365). Beyond the limit the
-    page shows `pg_class.reltuples`, which the `analyze` each incremental model runs
-    after its build keeps within a fraction of a percent; a table never analyzed (-1)
-    is counted.
-    """
-    counts = []
-    for schema, table in MART_TABLES:
-        if not _columns(cursor, schema, table):
-            counts.append(MartCount(schema, table, None))
-            continue
-        name = _ident(schema, table)
-        cursor.execute(
-            "select reltuples::bigint from pg_class where oid = %s::regclass",
-            (name.as_string(cursor),),
+def read_marts(cursor: Cursor) -> tuple[MartCount, ...]:
+    """Rows per core mart, as `quality.quality_mart_rows` counted them in this build."""
+    if not _exists(cursor, QUALITY, MART_ROWS):
+        return ()
+    cursor.execute(
+        sql.SQL("select mart_schema, mart_table, row_count from {} order by 1, 2").format(
+            _mart(MART_ROWS)
         )
-        estimate = int(_first(cursor))
-        if estimate >= exact_limit:
-            counts.append(MartCount(schema, table, estimate, estimated=True))
-            continue
-        cursor.execute(sql.SQL("select count(*) from {}").format(name))
-        counts.append(MartCount(schema, table, int(_first(cursor))))
-    return tuple(counts)
-
-
-def _sort_completeness(rows: Iterable[Completeness]) -> tuple[Completeness, ...]:
-    order = {signal: position for position, signal in enumerate(CRITICAL_SIGNALS)}
-    return tuple(
-        sorted(rows, key=lambda c: (c.turbine_id, order.get(c.signal, len(order)), c.signal))
     )
+    return tuple(MartCount(str(r[0]), str(r[1]), int(r[2])) for r in cursor.fetchall())
 
 
-COMPLETENESS_COLUMNS = ("turbine_id", "signal", "expected_periods", "present_periods")
+COMPLETENESS = "quality_completeness"
 
 
 def read_completeness(cursor: Cursor) -> tuple[tuple[Completeness, ...], str]:
-    """Completeness per turbine and signal, from the quality mart or else the fact table.
+    """Completeness per turbine and signal (percentages of the expected periods, rounded
+    by PostgreSQL to 2 decimals), with the mart's name; empty when it is missing.
 
-    Returns the figures and where they came from (a table name, or '' when neither
-    exists). Percentages are of the expected periods, rounded to 2 decimals by PostgreSQL
-    either way, so the page and a SQL check agree to the digit.
+    Signals in the order of the vocabulary (loaders.signals), turbines by id.
     """
-    columns = _columns(cursor, QUALITY_SCHEMA, COMPLETENESS_MODEL)
-    if all(column in columns for column in (*COMPLETENESS_COLUMNS, "non_null_count")):
-        valid = sql.SQL(
-            "round(100.0 * valid_count / nullif(expected_periods, 0), 2)"
-            if "valid_count" in columns
-            else "null::numeric"
-        )
-        cursor.execute(
-            sql.SQL(
-                """
-                select turbine_id, signal, expected_periods, present_periods, non_null_count,
-                       round(100.0 * present_periods / nullif(expected_periods, 0), 2),
-                       round(100.0 * non_null_count / nullif(expected_periods, 0), 2),
-                       {valid}
-                  from {table}
-                """
-            ).format(valid=valid, table=_ident(QUALITY_SCHEMA, COMPLETENESS_MODEL))
-        )
-        rows = [_completeness(row) for row in cursor.fetchall()]
-        return _sort_completeness(rows), f"{QUALITY_SCHEMA}.{COMPLETENESS_MODEL}"
-    return read_completeness_from_fact(cursor)
-
-
-def _completeness(row: Sequence[Any]) -> Completeness:
-    return Completeness(
-        turbine_id=str(row[0]),
-        signal=str(row[1]),
-        expected_periods=int(row[2]),
-        present_periods=int(row[3]),
-        non_null_count=int(row[4]),
-        pct_present=_float(row[5]) or 0.0,
-        pct_non_null=_float(row[6]) or 0.0,
-        pct_valid=_float(row[7]),
-    )
-
-
-def read_completeness_from_fact(cursor: Cursor) -> tuple[tuple[Completeness, ...], str]:
-    """The same figures from `core.fct_turbine_measurements` (grid rows, `is_gap`)."""
-    columns = _columns(cursor, FACT_SCHEMA, FACT_TABLE)
-    signals = [s for s in CRITICAL_SIGNALS if f"{s}_avg" in columns]
-    if not signals or "is_gap" not in columns or "turbine_id" not in columns:
+    if not _exists(cursor, QUALITY, COMPLETENESS):
         return (), ""
-    counts = sql.SQL(", ").join(
-        sql.SQL("count({})").format(sql.Identifier(f"{signal}_avg")) for signal in signals
-    )
     cursor.execute(
         sql.SQL(
             """
-            select turbine_id, count(*), count(*) filter (where not is_gap), {counts}
-              from {table} group by turbine_id
+            select turbine_id, signal, expected_periods, present_periods, non_null_count,
+                   pct_present, pct_non_null, pct_valid
+              from {}
             """
-        ).format(counts=counts, table=_ident(FACT_SCHEMA, FACT_TABLE))
+        ).format(_mart(COMPLETENESS))
     )
-    rows = []
-    for row in cursor.fetchall():
-        turbine, expected, present = str(row[0]), int(row[1]), int(row[2])
-        for signal, non_null in zip(signals, row[3:], strict=True):
-            rows.append(
-                Completeness(
-                    turbine_id=turbine,
-                    signal=signal,
-                    expected_periods=expected,
-                    present_periods=present,
-                    non_null_count=int(non_null),
-                    pct_present=pct(present, expected),
-                    pct_non_null=pct(int(non_null), expected),
-                )
+    order = {signal: position for position, signal in enumerate(CANONICAL_UNITS)}
+    rows = sorted(
+        (
+            Completeness(
+                turbine_id=str(row[0]),
+                signal=str(row[1]),
+                expected_periods=int(row[2]),
+                present_periods=int(row[3]),
+                non_null_count=int(row[4]),
+                pct_present=_float(row[5]) or 0.0,
+                pct_non_null=_float(row[6]) or 0.0,
+                pct_valid=_float(row[7]),
             )
-    return _sort_completeness(rows), f"{FACT_SCHEMA}.{FACT_TABLE}"
+            for row in cursor.fetchall()
+        ),
+        key=lambda c: (c.turbine_id, order.get(c.signal, len(order)), c.signal),
+    )
+    return tuple(rows), _origin(COMPLETENESS)
 
 
-def pct(part: int, whole: int) -> float:
-    """100 × part / whole rounded half away from zero to 2 decimals, as PostgreSQL rounds."""
-    if whole == 0:
-        return 0.0
-    exact = Decimal(100 * part) / Decimal(whole)
-    return float(exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+WIND = "quality_wind_speed_distribution"
 
 
 def read_wind_histogram(cursor: Cursor) -> tuple[tuple[HistogramBin, ...], str]:
-    """The wind-speed distribution in 1 m/s bins, from the quality mart or the fact table."""
-    columns = _columns(cursor, QUALITY_SCHEMA, WIND_MODEL)
-    if "bin_index" in columns and "row_count" in columns:
-        cursor.execute(
-            sql.SQL("select bin_index, row_count from {}").format(
-                _ident(QUALITY_SCHEMA, WIND_MODEL)
-            )
-        )
-        counts = {int(row[0]): int(row[1]) for row in cursor.fetchall()}
-        return wind_bins(counts), f"{QUALITY_SCHEMA}.{WIND_MODEL}"
-    if "wind_speed_avg" not in _columns(cursor, FACT_SCHEMA, FACT_TABLE):
+    """The wind-speed distribution in the mart's 1 m/s bins; empty when it is missing."""
+    if not _exists(cursor, QUALITY, WIND):
         return (), ""
     cursor.execute(
         sql.SQL(
-            """
-            select case when wind_speed_avg < 0 then -1
-                        when wind_speed_avg >= %s then %s
-                        else floor(wind_speed_avg)::integer end,
-                   count(*)
-              from {} where wind_speed_avg is not null group by 1
-            """
-        ).format(_ident(FACT_SCHEMA, FACT_TABLE)),
-        (WIND_OPEN_BIN, WIND_OPEN_BIN),
+            "select bin_index, bin_label, bin_lower_ms, bin_upper_ms, row_count "
+            "from {} order by bin_index"
+        ).format(_mart(WIND))
     )
-    counts = {int(row[0]): int(row[1]) for row in cursor.fetchall()}
-    return wind_bins(counts), f"{FACT_SCHEMA}.{FACT_TABLE}"
-
-
-def recent_fact_days(cursor: Cursor, days: int) -> tuple[sql.Composable, str]:
-    """A condition on the fact's newest `days` days (an index range on measured_date) and
-    where the figures come from, as shown on the page; the whole table when the fact has
-    no measured_date or no rows."""
-    table = f"{FACT_SCHEMA}.{FACT_TABLE}"
-    if "measured_date" not in _columns(cursor, FACT_SCHEMA, FACT_TABLE):
-        return sql.SQL("true"), table
-    cursor.execute(
-        sql.SQL("select max(measured_date) - %s + 1 from {}").format(
-            _ident(FACT_SCHEMA, FACT_TABLE)
-        ),
-        (days,),
+    bins = tuple(
+        HistogramBin(int(r[0]), str(r[1]), _float(r[2]), _float(r[3]), int(r[4]))
+        for r in cursor.fetchall()
     )
-    first = _first(cursor)
-    if first is None:
-        return sql.SQL("true"), table
-    condition = sql.SQL("measured_date >= {}::date").format(sql.Literal(first.isoformat()))
-    return condition, f"{table} where measured_date >= '{first.isoformat()}'"
+    return bins, _origin(WIND)
 
 
-def read_qc_flags(cursor: Cursor, recent: tuple[sql.Composable, str]) -> QcFlags | None:
-    """Rows flagged per QC flag column and turbine over `recent` (recent_fact_days)."""
-    cursor.execute(
-        """
-        select column_name from information_schema.columns
-         where table_schema = %s and table_name = %s and data_type = 'boolean'
-           and (column_name like 'is\\_%%' or column_name like 'has\\_%%')
-         order by ordinal_position
-        """,
-        (FACT_SCHEMA, FACT_TABLE),
-    )
-    flags = [row[0] for row in cursor.fetchall() if row[0] not in NOT_QC_FLAGS]
-    columns = _columns(cursor, FACT_SCHEMA, FACT_TABLE)
-    if "turbine_id" not in columns:
+RECENT_FLAGS = "quality_recent_qc_flags"
+
+
+def read_qc_flags(cursor: Cursor) -> QcFlags | None:
+    """Periods flagged per QC flag and turbine over the fact's newest days."""
+    if not _exists(cursor, QUALITY, RECENT_FLAGS):
         return None
-    any_flag = (
-        sql.SQL("qc_flag_count > 0")
-        if "qc_flag_count" in columns
-        else sql.SQL("not is_valid and not is_gap")
-        if "is_valid" in columns and "is_gap" in columns
-        else sql.SQL("false")
-    )
-    counts = sql.SQL("").join(
-        sql.SQL(", count(*) filter (where {})").format(sql.Identifier(flag)) for flag in flags
-    )
-    condition, origin = recent
     cursor.execute(
         sql.SQL(
-            "select turbine_id, count(*), count(*) filter (where {any_flag}){counts} "
-            "from {table} where {recent} group by turbine_id order by turbine_id"
-        ).format(
-            any_flag=any_flag,
-            counts=counts,
-            table=_ident(FACT_SCHEMA, FACT_TABLE),
-            recent=condition,
-        )
+            "select turbine_id, flag_type, signal, flagged_count, period_count, first_date, "
+            "last_date from {} order by turbine_id"
+        ).format(_mart(RECENT_FLAGS))
     )
-    turbines, rows, flagged, found = [], {}, {}, {}
-    for row in cursor.fetchall():
-        turbine = str(row[0])
-        turbines.append(turbine)
-        rows[turbine], flagged[turbine] = int(row[1]), int(row[2])
-        for flag, count in zip(flags, row[3:], strict=True):
-            found[(flag, turbine)] = int(count)
+    turbines: dict[str, None] = {}
+    flags, counts, rows, flagged = set(), {}, {}, {}
+    span: tuple[date | None, date | None] = (None, None)
+    for turbine, flag_type, signal, count, periods, first, last in cursor.fetchall():
+        span = (first, last)
+        turbine = str(turbine)
+        turbines[turbine] = None
+        if flag_type == ANY_FLAG:
+            rows[turbine], flagged[turbine] = int(periods), int(count)
+            continue
+        flag = Flag(str(flag_type), str(signal))
+        flags.add(flag)
+        counts[(flag.key, turbine)] = int(count)
     return QcFlags(
-        origin=origin,
-        flags=tuple(flags),
+        origin=_origin(RECENT_FLAGS),
+        first_date=span[0],
+        last_date=span[1],
+        flags=flag_order(flags),
         turbines=tuple(turbines),
-        counts=found,
+        counts=counts,
         rows=rows,
         flagged_rows=flagged,
     )
+
+
+VOLUMES = "quality_daily_volumes"
 
 
 def volume_window(cursor: Cursor, run: RunSummary | None) -> tuple[date, date] | None:
     """The days judged: the run's dates, or the last 14 days of data without a run row."""
     if run is not None and run.date_from is not None and run.date_to is not None:
         return run.date_from, run.date_to
-    if "measured_date" not in _columns(cursor, FACT_SCHEMA, FACT_TABLE):
+    if not _exists(cursor, QUALITY, VOLUMES):
         return None
-    cursor.execute(
-        sql.SQL("select max(measured_date) from {}").format(_ident(FACT_SCHEMA, FACT_TABLE))
+    cursor.execute(  # the fact's newest day, as the turbines' series count it
+        sql.SQL("select max(volume_date) from {} where series_kind = 'turbine'").format(
+            _mart(VOLUMES)
+        )
     )
-    last = _first(cursor)
+    row = cursor.fetchone()
+    last = row[0] if row else None
     if last is None:
         return None
     return last - timedelta(days=volume.HISTORY_DAYS - 1), last
 
 
-def _daily(cursor: Cursor, query: sql.Composable, params: Sequence[Any]) -> dict[str, dict]:
-    """{series: {day: rows}} from a query returning (series, day, rows)."""
-    cursor.execute(query, params)
-    found: dict[str, dict] = {}
-    for series, day, rows in cursor.fetchall():
-        found.setdefault(str(series), {})[day] = int(rows)
-    return found
-
-
 def read_volume(cursor: Cursor, window: tuple[date, date] | None) -> tuple[VolumeSeries, ...]:
-    """Rows per day per turbine (periods with a source row) and per raw table, each day of
-    the window judged against the days before it (`volume.judge`).
+    """Rows per day of every series of `quality.quality_daily_volumes`, each day of the
+    window judged against the days before it (`volume.judge`); turbines first, by id.
 
     A series begins on its first day with rows (within the history before the window);
     from there a day without rows counts as zero: for the daily feeds up to the end of the
     window, for a monthly export only up to its last delivered day.
     """
-    if window is None:
+    if window is None or not _exists(cursor, QUALITY, VOLUMES):
         return ()
     start, end = window
-    first_history = start - timedelta(days=volume.HISTORY_DAYS)
-    found: list[VolumeSeries] = []
-    fact_columns = _columns(cursor, FACT_SCHEMA, FACT_TABLE)
-    if {"turbine_id", "measured_date", "is_gap"} <= set(fact_columns):
-        per_turbine = _daily(
-            cursor,
-            sql.SQL(
-                "select turbine_id, measured_date, count(*) filter (where not is_gap) "
-                "from {} where measured_date between %s and %s group by 1, 2"
-            ).format(_ident(FACT_SCHEMA, FACT_TABLE)),
-            (first_history, end),
-        )
-        for turbine in sorted(per_turbine):
-            counts = per_turbine[turbine]
-            days = volume.daily_counts(counts, min(counts), end)
-            found.append(
-                VolumeSeries(
-                    turbine, "turbine", f"{FACT_SCHEMA}.{FACT_TABLE}", volume.judge(days, window)
-                )
-            )
-    for table, day_column, daily in VOLUME_SOURCES:
-        if day_column not in _columns(cursor, "raw", table):
-            continue
-        per_table = _daily(
-            cursor,
-            sql.SQL(
-                "select %s, {day}, count(*) from {table} where {day} between %s and %s "
-                "group by 1, 2"
-            ).format(day=sql.Identifier(day_column), table=_ident("raw", table)),
-            (table, first_history, end),
-        )
-        counts = per_table.get(table, {})
-        if not counts:
-            continue
-        days = volume.daily_counts(counts, min(counts), end if daily else max(counts))
-        name = f"raw.{table}"
-        found.append(VolumeSeries(name, "source", name, volume.judge(days, window)))
-    return tuple(found)
-
-
-def _spread(step: int) -> int:
-    """The first step from `step` up that still samples every hour of the day: with the
-    10-minute grid's 144 periods a day, a step sharing a large factor with 144 (72, 144…)
-    would keep the same few times of day every day (all nights, say)."""
-    while math.gcd(step, PERIODS_PER_DAY) > MAX_STEP_GCD:
-        step += 1
-    return step
-
-
-def scatter_steps(total: int, flagged: int, limit: int = MAX_SCATTER_POINTS) -> tuple[int, int]:
-    """(step, flagged_step): 1 and 1 when every point fits in `limit`; else every flagged
-    period while they fill at most half of the budget (every flagged_step-th beyond), and
-    every step-th of the others. The budget keeps 5 % spare because the sample follows the
-    time grid (see `read_power_curve`), so its size is only close to total / step."""
-    if total <= limit:
-        return 1, 1
-    budget = int(limit * SCATTER_BUDGET_SHARE)
-    flagged_step = 1 if flagged <= budget // 2 else _spread(math.ceil(flagged / (budget // 2)))
-    kept_flagged = math.ceil(flagged / flagged_step)
-    step = _spread(max(2, math.ceil((total - flagged) / max(1, budget - kept_flagged))))
-    return step, flagged_step
-
-
-def read_power_curve(cursor: Cursor, recent: tuple[sql.Composable, str]) -> PowerCurve | None:
-    """Active power against wind speed for every present period of `recent`
-    (recent_fact_days) with both values, or a deterministic sample of them
-    (`scatter_steps`) when there are too many to draw.
-
-    The sample keeps the periods whose index on the 10-minute time grid (10-minute steps
-    since 1970) is a multiple of the step: the same data always gives the same picture,
-    every turbine and every time of day is represented, and no sort of the whole fact
-    table is needed (two plain scans, however many years it holds).
-    """
-    columns = _columns(cursor, FACT_SCHEMA, FACT_TABLE)
-    if not {"wind_speed_avg", "active_power_avg", "measured_at"} <= set(columns):
-        return None
-    flagged_expression = (
-        sql.SQL("qc_flag_count > 0")
-        if "qc_flag_count" in columns
-        else sql.SQL("not coalesce(is_valid, true)")
-        if "is_valid" in columns
-        else sql.SQL("false")
-    )
-    table = _ident(FACT_SCHEMA, FACT_TABLE)
-    condition, origin = recent
-    measured = sql.SQL("{} and wind_speed_avg is not null and active_power_avg is not null").format(
-        condition
-    )
-    cursor.execute(
-        sql.SQL("select count(*), count(*) filter (where {flagged}) from {table} where {m}").format(
-            flagged=flagged_expression, table=table, m=measured
-        )
-    )
-    total, flagged = (int(value) for value in cursor.fetchone() or (0, 0))
-    step, flagged_step = scatter_steps(total, flagged)
     cursor.execute(
         sql.SQL(
             """
-            select wind_speed_avg, active_power_avg, is_flagged from (
-                select wind_speed_avg, active_power_avg, {flagged} as is_flagged,
-                       floor(extract(epoch from measured_at) / 600)::bigint as grid_index
-                  from {table} where {m}
-            ) as measured
+            select series, series_kind, counted_table, is_daily_feed, volume_date, row_count
+              from {} where volume_date between %s and %s
+             order by series_kind desc, series, volume_date
+            """
+        ).format(_mart(VOLUMES)),
+        (start - timedelta(days=volume.HISTORY_DAYS), end),
+    )
+    series: dict[tuple[str, str, str, bool], dict[date, int]] = {}
+    for name, kind, table, daily, day, rows in cursor.fetchall():
+        series.setdefault((str(name), str(kind), str(table), bool(daily)), {})[day] = int(rows)
+    found = []
+    for (name, kind, table, daily), counts in series.items():
+        days = volume.daily_counts(counts, min(counts), end if daily else max(counts))
+        found.append(VolumeSeries(name, kind, table, volume.judge(days, window)))
+    return tuple(found)
+
+
+POINTS = "quality_power_curve_points"
+REFERENCE = "quality_power_curve_reference"
+
+
+def read_power_curve(cursor: Cursor) -> PowerCurve | None:
+    """Active power against wind speed for every period of the mart, or a deterministic
+    sample of them (`scatter_steps`) when there are too many to draw.
+
+    The sample keeps the periods whose index on the 10-minute time grid (10-minute steps
+    since 1970) is a multiple of the step: the same data always gives the same picture,
+    every turbine and every time of day is represented.
+    """
+    if not _exists(cursor, QUALITY, POINTS):
+        return None
+    points = _mart(POINTS)
+    cursor.execute(
+        sql.SQL(
+            "select count(*), count(*) filter (where is_flagged), min(first_date) from {}"
+        ).format(points)
+    )
+    total, flagged, first = cursor.fetchone() or (0, 0, None)
+    step, flagged_step = scatter_steps(int(total), int(flagged))
+    cursor.execute(
+        sql.SQL(
+            """
+            select wind_speed_avg, active_power_avg, is_flagged from {}
              where grid_index %% (case when is_flagged then %s else %s end) = 0
              order by is_flagged, wind_speed_avg, active_power_avg
             """
-        ).format(flagged=flagged_expression, table=table, m=measured),
+        ).format(points),
         (flagged_step, step),
     )
-    points = tuple(
-        PowerPoint(float(row[0]), float(row[1]), bool(row[2])) for row in cursor.fetchall()
-    )
+    drawn = tuple(PowerPoint(float(r[0]), float(r[1]), bool(r[2])) for r in cursor.fetchall())
     reference, rated = _reference_curves(cursor)
     return PowerCurve(
-        origin=origin,
-        total_points=total,
-        flagged_points=flagged,
+        origin=_origin(POINTS),
+        first_date=first,
+        total_points=int(total),
+        flagged_points=int(flagged),
         step=step,
         flagged_step=flagged_step,
-        points=points,
+        points=drawn,
         reference=reference,
         rated_power_kw=rated,
     )
@@ -955,28 +793,58 @@ def read_power_curve(cursor: Cursor, recent: tuple[sql.Composable, str]) -> Powe
 def _reference_curves(
     cursor: Cursor,
 ) -> tuple[dict[str, tuple[tuple[float, float], ...]], float | None]:
-    """The manufacturer's curves of the turbine models in dim_turbine, and the largest
-    rated power (the scatter's scale); empty when the seed or the dimension is missing."""
-    dim = _columns(cursor, "core", "dim_turbine")
-    if "rated_power_kw" not in dim:
+    """The manufacturer's curves of the turbine models in service and the largest rated
+    power (the scatter's scale); empty when the mart is missing."""
+    if not _exists(cursor, QUALITY, REFERENCE):
         return {}, None
-    cursor.execute("select max(rated_power_kw) from core.dim_turbine")
-    rated = _float(_first(cursor))
-    schema, table = POWER_CURVES
-    if "turbine_model" not in dim or not {"model", "wind_speed_ms", "power_kw"} <= set(
-        _columns(cursor, schema, table)
-    ):
-        return {}, rated
     cursor.execute(
         sql.SQL(
-            "select model, wind_speed_ms, power_kw from {} "
-            "where model in (select turbine_model from core.dim_turbine) order by 1, 2"
-        ).format(_ident(schema, table))
+            "select turbine_model, wind_speed_ms, power_kw, rated_power_kw from {} order by 1, 2"
+        ).format(_mart(REFERENCE))
     )
     curves: dict[str, list[tuple[float, float]]] = {}
-    for model, wind, power in cursor.fetchall():
-        curves.setdefault(str(model), []).append((float(wind), float(power)))
-    return {model: tuple(points) for model, points in curves.items()}, rated
+    rated: list[float] = []
+    for model, wind, power, rated_kw in cursor.fetchall():
+        if rated_kw is not None:
+            rated.append(float(rated_kw))
+        if wind is not None and power is not None:
+            curves.setdefault(str(model), []).append((float(wind), float(power)))
+    return {model: tuple(line) for model, line in curves.items()}, max(rated, default=None)
+
+
+def read_elementary(cursor: Cursor, run: RunSummary | None) -> ElementaryAnomalies:
+    """Elementary's anomaly monitors detected during this run (from its run's start) that
+    failed or warned; `installed` False when Elementary's tables are not there."""
+    schema, table = ELEMENTARY_RESULTS
+    if not _exists(cursor, schema, table):
+        return ElementaryAnomalies(installed=False)
+    since = run.started_at if run and run.started_at else datetime.now(UTC) - timedelta(days=1)
+    cursor.execute(
+        sql.SQL(
+            """
+            select table_name, column_name, coalesce(test_sub_type, test_short_name), status,
+                   test_results_description, detected_at
+              from {}.{}
+             where test_type = 'anomaly_detection' and detected_at >= %s
+             order by status, table_name, column_name, detected_at
+            """
+        ).format(sql.Identifier(schema), sql.Identifier(table)),
+        (since.astimezone(UTC).replace(tzinfo=None),),
+    )
+    results = cursor.fetchall()
+    anomalies = tuple(
+        ElementaryAnomaly(
+            table=str(r[0] or ""),
+            column=r[1],
+            monitor=str(r[2] or ""),
+            status=str(r[3]).lower(),
+            description=r[4],
+            detected_at=_utc(r[5]),
+        )
+        for r in results
+        if str(r[3]).lower() in ("fail", "warn", "error")
+    )
+    return ElementaryAnomalies(installed=True, monitors_run=len(results), anomalies=anomalies)
 
 
 def collect(settings: Settings, run_id: str) -> Figures:
@@ -986,16 +854,10 @@ def collect(settings: Settings, run_id: str) -> Figures:
         connection.set_session(readonly=True)
         with connection.cursor() as cursor:
             cursor.execute(f"set local statement_timeout = {STATEMENT_TIMEOUT_MS}")
-            # The newest days of the fact are an index range; with the default cost of a
-            # random page (4, a spinning disk's), PostgreSQL scanned the whole year-long
-            # fact instead (0.38 s against 0.18 s on the bench). A warehouse's pages are in
-            # memory or on SSD.
-            cursor.execute("set local random_page_cost = 1.1")
             run = read_run(cursor, run_id)
             completeness, completeness_origin = read_completeness(cursor)
             histogram, histogram_origin = read_wind_histogram(cursor)
             window = volume_window(cursor, run)
-            recent = recent_fact_days(cursor, RECENT_DAYS)
             figures = Figures(
                 run_id=run_id,
                 run=run,
@@ -1008,10 +870,11 @@ def collect(settings: Settings, run_id: str) -> Figures:
                 histogram_origin=histogram_origin,
                 trend=read_trend(cursor),
                 collected_at=datetime.now(UTC),
-                qc_flags=read_qc_flags(cursor, recent),
+                qc_flags=read_qc_flags(cursor),
                 volume=read_volume(cursor, window),
                 volume_window=window,
-                power_curve=read_power_curve(cursor, recent),
+                power_curve=read_power_curve(cursor),
+                elementary=read_elementary(cursor, run),
             )
         connection.rollback()
     finally:

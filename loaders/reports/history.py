@@ -19,10 +19,10 @@ from typing import Any
 
 from loaders.reports import publish
 from loaders.reports.dbt_results import DbtResults
-from loaders.reports.figures import RECENT_DAYS, Figures, TrendRun, pct
+from loaders.reports.figures import Figures, TrendRun, pct
 
 SUMMARY = "summary.json"
-# Version 2: the QC-flag figure counts the fact's newest RECENT_DAYS days, under a new key
+# Version 2: the QC-flag figure counts the fact's newest days, under a new key
 # (`qc_flagged_recent_rows`); version 1 counted the whole history as `qc_flagged_rows`. A
 # figure whose meaning changes gets a new key, so that no trend or comparison mixes the two.
 SUMMARY_VERSION = 2
@@ -49,29 +49,25 @@ class KeyFigures:
 
 @dataclass(frozen=True)
 class Measure:
-    """How the page shows one key figure: label, unit, and which direction is better."""
+    """How the page shows one key figure: unit, decimals, which direction is better (its
+    label is `measure.<key>` in the page's language catalogue)."""
 
     key: str
-    label: str
     unit: str = ""
     better: str | None = None  # "higher", "lower" or None (neither)
     decimals: int = 0
 
 
 MEASURES: tuple[Measure, ...] = (
-    Measure("rows_loaded", "Rows loaded"),
-    Measure("rows_rejected_this_run", "Rows rejected (this run)", better="lower"),
-    Measure("fact_rows", "Rows in core.fct_turbine_measurements"),
-    Measure("pct_present", "Periods present", "%", "higher", 2),
-    Measure("pct_non_null", "Critical values present", "%", "higher", 2),
-    Measure(
-        "qc_flagged_recent_rows",
-        f"Periods with a QC flag (newest {RECENT_DAYS} days)",
-        better="lower",
-    ),
-    Measure("volume_days_outside", "Days outside the usual volume", better="lower"),
-    Measure("dbt_test_problems", "dbt tests not passed", better="lower"),
-    Measure("duration_seconds", "Duration", "s", "lower", 1),
+    Measure("rows_loaded"),
+    Measure("rows_rejected_this_run", better="lower"),
+    Measure("fact_rows"),
+    Measure("pct_present", "%", "higher", 2),
+    Measure("pct_non_null", "%", "higher", 2),
+    Measure("qc_flagged_recent_rows", better="lower"),
+    Measure("volume_days_outside", better="lower"),
+    Measure("dbt_test_problems", better="lower"),
+    Measure("duration_seconds", "s", "lower", 1),
 )
 
 
@@ -87,7 +83,7 @@ def key_figures(figures: Figures, dbt: DbtResults | None) -> KeyFigures:
     present = sum(row.present_periods for row in per_turbine.values())
     signal_expected = sum(row.expected_periods for row in figures.completeness)
     non_null = sum(row.non_null_count for row in figures.completeness)
-    this_run = [t.rows_this_run for t in figures.rejected if t.rows_this_run is not None]
+    this_run = [t.rows_this_run for t in figures.rejected or () if t.rows_this_run is not None]
     duration = run.duration if run else None
     return KeyFigures(
         run_id=figures.run_id,

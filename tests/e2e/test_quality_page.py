@@ -1,9 +1,11 @@
 """The quality page of the demo month: its figures equal SQL, and a real browser shows it offline.
 
 The page is read back through its `data-*` attributes and ids (never its wording), and each
-figure is recomputed here with SQL written independently of `loaders.reports`.
-The browser tests open the page from disk in headless Chromium, with the network
-features turned off, and check what was rendered.
+figure is recomputed here with SQL written independently of `loaders.reports` and of the
+quality marts it reads (from the fact and raw tables). The browser tests open the page
+from disk in headless Chromium, with the network features turned off, and check what was
+rendered, in English (the run's page) and in French (the same run's page written again
+with `report_language = fr`).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import pytest
 from warehouse_sql import query, scalar
 
 from loaders import warehouse
-from loaders.reports import figures
+from loaders.reports import figures, write_report
 from loaders.settings import Settings, load_settings
 
 CRITICAL_SIGNALS = (
@@ -244,42 +246,21 @@ def test_rejected_rows_and_marts_equal_sql(demo, page: Page) -> None:  # noqa: A
         )
 
 
-def test_a_mart_over_the_exact_count_limit_shows_postgresql_estimate(demo) -> None:  # noqa: ANN001
-    # The demo's marts are small; a limit of one row makes the fact "large". Its estimate
-    # is the one the analyze after its build left, which for a table this small is exact.
+def test_qc_flags_and_power_curve_cover_the_newest_31_days(demo, page: Page) -> None:  # noqa: ANN001
     settings, _, _ = demo
-    connection = warehouse.connect(settings, "transformer")
-    try:
-        with connection.cursor() as cursor:
-            marts = {m.qualified_name: m for m in figures.read_marts(cursor, exact_limit=1)}
-    finally:
-        connection.close()
-    fact = marts["core.fct_turbine_measurements"]
-    assert fact.estimated
-    assert fact.rows == scalar(settings, "select count(*) from core.fct_turbine_measurements")
-
-
-def test_qc_flags_and_power_curve_read_the_newest_days_only(demo) -> None:  # noqa: ANN001
-    # The page reads the newest 31 days (the whole demo month); a week shows the bound.
-    settings, _, _ = demo
-    connection = warehouse.connect(settings, "transformer")
-    try:
-        with connection.cursor() as cursor:
-            newest_week = figures.recent_fact_days(cursor, 7)
-            flags = figures.read_qc_flags(cursor, newest_week)
-            curve = figures.read_power_curve(cursor, newest_week)
-    finally:
-        connection.close()
-    assert flags is not None and curve is not None
-    week = f"from {FACT} where measured_date > (select max(measured_date) - 7 from {FACT})"
-    rows, flagged = query(
-        settings, f"select count(*), count(*) filter (where qc_flag_count > 0) {week}"
+    first, last = query(
+        settings, f"select max(measured_date) - 30, max(measured_date) from {FACT}"
     )[0]
-    assert sum(flags.rows.values()) == rows < scalar(settings, f"select count(*) from {FACT}")
-    assert sum(flags.flagged_rows.values()) == flagged
-    measured = f"{week} and wind_speed_avg is not null and active_power_avg is not null"
-    assert curve.total_points == scalar(settings, f"select count(*) {measured}")
-    assert "where measured_date >= " in flags.origin and flags.origin == curve.origin
+    summary = page.by_id("qc-flags-summary")
+    assert (summary["data-first-date"], summary["data-last-date"]) == (str(first), str(last))
+    assert page.by_id("power-curve-figure")["data-first-date"] == str(first)
+    rows, flagged = query(
+        settings,
+        f"select count(*), count(*) filter (where qc_flag_count > 0) from {FACT} "
+        "where measured_date >= %s",
+        (first,),
+    )[0]
+    assert int(summary["data-rows"]) == rows and int(summary["data-flagged-rows"]) == flagged
 
 
 def test_completeness_of_one_turbine_matches_sql(demo, page: Page) -> None:  # noqa: ANN001
@@ -373,6 +354,23 @@ def test_the_trend_lists_the_recorded_runs(demo, page: Page) -> None:  # noqa: A
 FACT = "core.fct_turbine_measurements"
 
 
+ROW_FLAGS = {
+    "has_duplicates": "duplicate.row",
+    "has_conflicting_duplicates": "conflicting_duplicate.row",
+    "is_power_curve_outlier": "power_curve_outlier.row",
+}
+SIGNAL_FLAG = re.compile(r"^is_(out_of_range|frozen|spike)_(\w+)$")
+
+
+def flag_key(column: str) -> str:
+    """A fact's flag column as the page names the flag: `out_of_range.wind_speed`."""
+    if column in ROW_FLAGS:
+        return ROW_FLAGS[column]
+    match = SIGNAL_FLAG.match(column)
+    assert match, f"a flag column the page does not know: {column}"
+    return f"{match[1]}.{match[2]}"
+
+
 def flag_columns(settings: Settings) -> list[str]:
     """The fact's QC flag columns, read independently of loaders.reports."""
     return [
@@ -402,17 +400,19 @@ def test_qc_flags_per_type_and_turbine_equal_sql(demo, page: Page) -> None:  # n
         (a["data-flag"], a["data-turbine"]): int(a["data-count"])
         for a in page.having("data-flag", "data-turbine", "data-count")
     }
-    expected = {(flag, row[0]): row[2 + i] for row in rows for i, flag in enumerate(flags)}
+    expected = {
+        (flag_key(flag), row[0]): row[2 + i] for row in rows for i, flag in enumerate(flags)
+    }
     raised = {flag for (flag, _), count in expected.items() if count}
     assert shown == {key: count for key, count in expected.items() if key[0] in raised}
     silent = {a["data-silent-flag"] for a in page.having("data-silent-flag")}
-    assert silent == set(flags) - raised  # every flag column: with its counts, or said silent
+    assert silent == {flag_key(f) for f in flags} - raised  # every flag: counted, or said silent
     flagged = {
         a["data-flagged-turbine"]: int(a["data-count"]) for a in page.having("data-flagged-turbine")
     }
     assert flagged == {row[0]: row[1] for row in rows}
     assert int(page.by_id("qc-flags-summary")["data-flagged-rows"]) == sum(flagged.values())
-    frozen = sum(count for (flag, _), count in expected.items() if "frozen" in flag)
+    frozen = sum(count for (flag, _), count in expected.items() if flag.startswith("frozen."))
     assert frozen > 0 and sum(flagged.values()) > 0  # the demo's frozen sensor and spikes
 
 
@@ -522,7 +522,7 @@ def test_the_power_curve_draws_every_flagged_period_and_a_stated_sample(
         (step,),
     )
     assert len(circles) - drawn_flagged == sampled
-    assert f"of {total:,} periods drawn" in page.texts["power-curve-sampled"]
+    assert f"of {total:,} periods drawn" in page.texts["power-curve-sampled"]  # English
 
 
 def test_the_summary_file_holds_the_key_figures(
@@ -569,6 +569,152 @@ def test_the_elementary_section_says_what_happened(page: Page) -> None:
     if status == "absent":
         assert "package not installed" in page.texts.get("elementary", "")
     assert status in ("absent", "written", "failed")
+
+
+def test_the_anomalies_section_gathers_what_the_checks_found(
+    demo,  # noqa: ANN001
+    report: Path,
+    page: Page,
+) -> None:
+    settings, _, _ = demo
+    found = {a["data-anomaly"]: a.get("data-count") for a in page.having("data-anomaly")}
+    flagged = scalar(settings, f"select count(*) from {FACT} where qc_flag_count > 0")
+    assert int(found["qc_flagged_periods"]) == flagged > 0
+    columns = [c for c in flag_columns(settings) if c.startswith("is_out_of_range_")]
+    out_of_range = sum(
+        query(
+            settings,
+            f"select {', '.join(f'count(*) filter (where {c})' for c in columns)} from {FACT}",
+        )[0]
+    )
+    assert int(found["implausible_values"]) == int(found["flag.out_of_range"]) == out_of_range
+    assert (
+        int(found["volume_days_outside"])
+        == int(page.by_id("volume-summary")["data-days-outside"])
+        > 0
+    )  # the demo's dropouts
+    results = json.loads((report.parent / "run_results.json").read_text(encoding="utf-8"))
+    statuses = [r["status"] for r in results["results"] if r["unique_id"].startswith("test.")]
+    assert int(found["dbt_tests_fail"]) == statuses.count("fail")
+    assert int(found["dbt_tests_warn"]) == statuses.count("warn")
+    assert (
+        int(found["rows_rejected"])
+        == sum(int(a["data-rows-this-run"]) for a in page.having("data-rows-this-run"))
+        >= 3
+    )  # the demo's broken CSV rows
+    elementary_tables = scalar(
+        settings, "select to_regclass('elementary.elementary_test_results') is not null"
+    )
+    if not elementary_tables:  # the monitoring project never ran here: said, not counted
+        assert found["elementary"] is None
+        assert page.by_id("elementary-anomalies-summary")["data-monitors"] == "0"
+    links = [a["href"] for a in page.having("href") if a["href"].startswith("#")]
+    for anchor in ("#qc-flags", "#volume", "#dbt-tests", "#rejected", "#anomalies"):
+        assert anchor in links and page.by_id(anchor[1:]), anchor
+
+
+# Elementary's results table as its 0.25.1 package creates it (empty_elementary_test_results).
+ELEMENTARY_TABLE = """
+create table elementary.elementary_test_results (
+    id text, data_issue_id text, test_execution_id text, test_unique_id text,
+    model_unique_id text, invocation_id text, detected_at timestamp, created_at timestamp,
+    database_name text, schema_name text, table_name text, column_name text, test_type text,
+    test_sub_type text, test_results_description text, owners text, tags text,
+    test_results_query text, other text, test_name text, test_params text, severity text,
+    status text, failures bigint, test_short_name text, test_alias text, result_rows text,
+    failed_row_count bigint
+)
+"""
+
+
+def test_elementary_anomalies_are_read_from_its_results_table(settings: Settings) -> None:
+    """Elementary's table created in a transaction that is rolled back: the anomaly
+    monitors of the run (detected since it started) that failed or warned are counted,
+    older results, passing monitors and other tests are not."""
+    started = datetime(2025, 11, 1, 2, 0, tzinfo=UTC)
+    run = figures.RunSummary(
+        "r", started, None, "success", None, None, None, None, None, None, {}, {}
+    )
+    connection = warehouse.connect(settings, "admin")
+    try:
+        with connection.cursor() as cursor:
+            assert figures.read_elementary(cursor, run) == figures.ElementaryAnomalies(False)
+            cursor.execute("create schema if not exists elementary")
+            cursor.execute(ELEMENTARY_TABLE)
+            rows = [
+                ("fct_turbine_measurements", None, "anomaly_detection", "row_count", "fail", 5),
+                ("scada_measurements", None, "anomaly_detection", "freshness", "warn", 10),
+                (
+                    "fct_turbine_measurements",
+                    "wind_speed_avg",
+                    "anomaly_detection",
+                    "null_count",
+                    "pass",
+                    15,
+                ),
+                ("fct_turbine_measurements", None, "anomaly_detection", "row_count", "fail", -60),
+                ("dim_turbine", "turbine_key", "dbt_test", "not_null", "fail", 5),
+            ]
+            for table, column, kind, sub_type, status, minutes in rows:
+                cursor.execute(
+                    "insert into elementary.elementary_test_results (table_name, column_name, "
+                    "test_type, test_sub_type, status, test_results_description, detected_at) "
+                    "values (%s, %s, %s, %s, %s, 'why', %s)",
+                    (
+                        table,
+                        column,
+                        kind,
+                        sub_type,
+                        status,
+                        (started + timedelta(minutes=minutes)).replace(tzinfo=None),
+                    ),
+                )
+            found = figures.read_elementary(cursor, run)
+    finally:
+        connection.rollback()
+        connection.close()
+    assert found.installed and found.monitors_run == 3  # the run's anomaly monitors
+    assert [(a.table, a.monitor, a.status) for a in found.anomalies] == [
+        ("fct_turbine_measurements", "row_count", "fail"),
+        ("scada_measurements", "freshness", "warn"),
+    ]
+    assert found.anomalies[0].detected_at == started + timedelta(minutes=5)
+
+
+@pytest.fixture(scope="module")
+def french_report(demo, report: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:  # noqa: ANN001
+    """The same run's page written again in French (`report_language = fr`), elsewhere."""
+    settings, _, outcome = demo
+    reports = tmp_path_factory.mktemp("reports_fr")
+    french = replace(settings, report_language="fr", reports_dir=str(reports))
+    return write_report(french, outcome.run_id, reports / outcome.run_id / "index.html")
+
+
+def test_the_french_page_has_the_seed_s_headings_and_the_same_figures(
+    french_report: Path, page: Page
+) -> None:
+    markup = french_report.read_text(encoding="utf-8")
+    french = Page(markup)
+    assert '<html lang="fr">' in markup
+    headings = dict(re.findall(r'<section id="([\w-]+)"><h2>([^<]+)</h2>', markup))
+    assert [headings[key] for key in ("extracted", "completeness-section", "anomalies")] == [
+        "Lignes extraites",
+        "Taux de complétude",
+        "Anomalies détectées",
+    ]
+    assert headings["distribution"] == "Distribution des valeurs critiques"
+    assert "Rows extracted" not in markup and "Completeness rate" not in markup
+
+    def figures_of(parsed: Page) -> list:
+        return [
+            sorted((k, v) for k, v in attrs.items() if k.startswith("data-") and k != "data-line")
+            for _, attrs in parsed.tags
+            if any(k.startswith("data-") for k in attrs)
+        ]
+
+    english = figures_of(page)
+    assert figures_of(french) == english and len(english) > 100
+    assert not EXTERNAL_REFERENCE.search(markup)
 
 
 # --- a real browser ----------------------------------------------------------------------
@@ -673,6 +819,44 @@ def test_chromium_renders_the_key_figures_without_console_errors(
     for name in ("data-flag", "data-measure", "data-series", "data-trend"):
         assert len(rendered.having(name)) == len(page.having(name)) > 0, name
     assert rendered.having("data-elementary-status") == page.having("data-elementary-status")
+    console = [
+        line
+        for line in completed.stderr.splitlines()
+        if ":CONSOLE" in line or "Uncaught" in line or "Refused to" in line
+    ]
+    assert not console, "\n".join(console)
+
+
+def test_chromium_renders_the_french_page_without_console_errors(
+    chromium: str, french_report: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    work = tmp_path_factory.mktemp("dom_fr")
+    screenshot = work / "quality_page_fr.png"
+    shot = browser(
+        chromium, work / "shot", f"--screenshot={screenshot}", french_report.resolve().as_uri()
+    )
+    assert screenshot.is_file(), shot.stderr[-3000:]
+    assert screenshot.stat().st_size > 50_000, "the screenshot looks blank"
+    artifacts = os.environ.get("WINDFARM_TEST_ARTIFACTS")
+    if artifacts:
+        Path(artifacts).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(screenshot, Path(artifacts) / screenshot.name)
+    completed = browser(
+        chromium,
+        work / "profile",
+        "--enable-logging=stderr",
+        "--v=0",
+        "--dump-dom",
+        french_report.resolve().as_uri(),
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    rendered = Page(completed.stdout)
+    assert rendered.texts["anomalies"].startswith("Anomalies détectées")
+    assert rendered.texts["completeness-section"].startswith("Taux de complétude")
+    assert rendered.texts["extracted"].startswith("Lignes extraites")
+    assert rendered.texts["distribution"].startswith("Distribution des valeurs critiques")
+    assert len(rendered.having("data-bin", "data-count")) >= 25
+    assert rendered.having("data-anomaly")
     console = [
         line
         for line in completed.stderr.splitlines()

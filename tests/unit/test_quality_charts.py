@@ -1,4 +1,5 @@
-"""The quality page's building blocks without a database: SVG, HTML, dbt results, files."""
+"""The quality page's building blocks without a database: SVG, HTML in both languages,
+dbt results, files."""
 
 from __future__ import annotations
 
@@ -21,11 +22,13 @@ from loaders.reports import (
     history,
     page,
     publish,
-    sections,
     volume,
 )
-from loaders.reports.markup import attrs, duration, esc
+from loaders.reports.charts import attrs, esc
+from loaders.reports.language import language
 from loaders.settings import load_settings
+
+EN, FR = language("en"), language("fr")
 
 HOSTILE = "<script>alert('x')</script> & \"quoted\""
 EXTERNAL = re.compile(r"""(?:src|href|xlink:href)\s*=\s*["']?\s*(?:https?:)?//""", re.I)
@@ -58,7 +61,7 @@ def parse(markup: str) -> _Collector:
 
 def test_esc_and_attrs_escape_text_and_attribute_values() -> None:
     assert esc(HOSTILE) == (
-        "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; &quot;quoted&quot;"
+        "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &#34;quoted&#34;"
     )
     assert esc(None) == ""
     rendered = attrs(class_="a", data_run_id=HOSTILE, hidden=True, title=None, open=False)
@@ -69,10 +72,36 @@ def test_esc_and_attrs_escape_text_and_attribute_values() -> None:
 
 
 def test_durations_read_naturally() -> None:
-    assert duration(None) == "—"
-    assert duration(timedelta(seconds=7.25)) == "7.2 s"
-    assert duration(timedelta(seconds=245)) == "4 min 05 s"
-    assert duration(timedelta(hours=1, minutes=2, seconds=3)) == "1 h 02 min 03 s"
+    assert page.duration(None) == "—"
+    assert page.duration(timedelta(seconds=7.25)) == "7.2 s"
+    assert page.duration(timedelta(seconds=7.25), FR) == "7,2 s"
+    assert page.duration(timedelta(seconds=245)) == "4 min 05 s"
+    assert page.duration(timedelta(hours=1, minutes=2, seconds=3)) == "1 h 02 min 03 s"
+
+
+# --- language ----------------------------------------------------------------------------
+
+
+def test_both_catalogues_hold_the_same_keys_and_placeholders() -> None:
+    assert set(EN.messages) == set(FR.messages)
+    for key, english in EN.messages.items():
+        assert re.findall(r"{(\w+)}", english) == re.findall(r"{(\w+)}", FR.messages[key]), key
+        assert "<" not in english and "<" not in FR.messages[key], key  # text, never HTML
+
+
+def test_numbers_and_plurals_are_written_as_each_language_writes_them() -> None:
+    assert EN.number(1234567) == "1,234,567" and EN.percent(98.5) == "98.50\u00a0%"
+    assert FR.number(1234567) == "1\u202f234\u202f567" and FR.percent(98.5) == "98,50\u00a0%"
+    assert EN.number(None) == FR.number(None) == "—"
+    assert EN.plural("dbt.all_passed", 0) == "All 0 tests passed."
+    assert EN.plural("dbt.all_passed", 1) == "The 1 test passed."
+    assert FR.plural("power_curve.clipped", 1).startswith("1 point au-delà")
+    assert FR.plural("power_curve.clipped", 3).startswith("3 points au-delà")
+
+
+def test_an_unknown_language_is_refused_naming_the_setting() -> None:
+    with pytest.raises(ValueError, match="WINDFARM_REPORT_LANGUAGE.*en, fr.*'de'"):
+        language("de")
 
 
 # --- charts ------------------------------------------------------------------------------
@@ -176,12 +205,37 @@ def test_source_summaries_keep_a_fixed_order_and_the_errors() -> None:
     assert summaries[3].tables == () and summaries[3].error == "down"
 
 
-def test_wind_bins_span_every_bin_with_the_marts_labels() -> None:
-    bins = figures.wind_bins({-1: 1, 3: 7, 30: 2})
-    assert len(bins) == 32
-    assert [b.label for b in bins[:3]] == ["< 0", "0-1", "1-2"]
-    assert bins[-1].label == ">= 30" and bins[-1].upper is None and bins[0].lower is None
-    assert sum(b.count for b in bins) == 10 and bins[4].count == 7
+def wind_bins(counts: dict[int, int]) -> tuple[figures.HistogramBin, ...]:
+    """Bins as quality_wind_speed_distribution holds them: -1 (below 0) to 30 (open)."""
+
+    def label(index: int) -> str:
+        return "< 0" if index < 0 else ">= 30" if index >= 30 else f"{index}-{index + 1}"
+
+    return tuple(
+        figures.HistogramBin(
+            i, label(i), None if i < 0 else float(i), None if i >= 30 else i + 1.0, counts.get(i, 0)
+        )
+        for i in range(-1, 31)
+    )
+
+
+def test_flags_are_listed_row_level_first_then_by_type_and_signal() -> None:
+    flags = [
+        figures.Flag("spike", "wind_speed"),
+        figures.Flag("out_of_range", "ambient_temp"),
+        figures.Flag("stuck", "pitch_angle"),  # a type the models may add: after the known
+        figures.Flag("out_of_range", "wind_speed"),
+        figures.Flag("conflicting_duplicate", "row"),
+        figures.Flag("duplicate", "row"),
+    ]
+    assert [f.key for f in figures.flag_order(flags)] == [
+        "duplicate.row",
+        "conflicting_duplicate.row",
+        "out_of_range.wind_speed",
+        "out_of_range.ambient_temp",
+        "spike.wind_speed",
+        "stuck.pitch_angle",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -286,12 +340,11 @@ def _figures(run_id: str = "20251101T020000Z-abc123") -> figures.Figures:
         ),
         marts=(
             figures.MartCount("core", "dim_turbine", 3),
-            figures.MartCount("core", "x", None),
-            figures.MartCount("core", "big", 5_253_000, estimated=True),
+            figures.MartCount("core", "fct_turbine_measurements", 5_253_000),
         ),
         completeness=completeness,
         completeness_origin="quality.quality_completeness",
-        histogram=figures.wind_bins({2: 5, 12: 9, 30: 1}),
+        histogram=wind_bins({2: 5, 12: 9, 30: 1}),
         histogram_origin="quality.quality_wind_speed_distribution",
         trend=(
             figures.TrendRun(run_id, STARTED, STARTED + timedelta(seconds=125), "partial", 13000),
@@ -317,7 +370,7 @@ def _with(tags: list, **wanted: str) -> list[dict]:
 
 
 def test_the_page_escapes_everything_and_loads_nothing_external() -> None:
-    html = page.render(_figures('run<"x">'), _context())
+    html = page.render(_figures('run<"x">'), _context(), EN)
     assert "<script" not in html and HOSTILE not in html
     assert esc(HOSTILE) in html
     assert not EXTERNAL.search(html) and "http:" not in html and "https:" not in html
@@ -328,7 +381,7 @@ def test_the_page_escapes_everything_and_loads_nothing_external() -> None:
 
 
 def test_the_page_carries_its_figures_as_data_attributes() -> None:
-    html = page.render(_figures(), _context(pages=frozenset({"20251031T020000Z-000000"})))
+    html = page.render(_figures(), _context(pages=frozenset({"20251031T020000Z-000000"})), EN)
     tags = parse(html).tags
     assert _with(tags, id="run-status")[0]["data-status"] == "partial"
     assert _with(tags, id="run-duration")[0]["data-seconds"] == "125.000"
@@ -351,10 +404,8 @@ def test_the_page_carries_its_figures_as_data_attributes() -> None:
         ("T02", "wind_speed"): "bad",
         ("T02", "active_power"): "good",
     }
-    assert _with(tags, **{"data-mart": "core.x"})[0].get("data-rows") is None
-    assert "data-estimated" not in _with(tags, **{"data-mart": "core.dim_turbine"})[0]
-    assert "data-estimated" in _with(tags, **{"data-mart": "core.big"})[0]
-    assert "≈ 5,253,000" in html and 'id="marts-estimated"' in html
+    fact = _with(tags, **{"data-mart": "core.fct_turbine_measurements"})[0]
+    assert fact["data-rows"] == "5253000" and ">5,253,000<" in html
     reject = _with(tags, **{"data-rejected-table": "raw.production_daily__rejected"})[0]
     assert (reject["data-rows"], reject["data-rows-this-run"]) == ("3", "1")
     assert [a["data-run-id"] for a in _with(tags) if "data-rows-loaded" in a] == [
@@ -384,12 +435,12 @@ def test_the_dbt_section_states_passes_and_problems() -> None:
     passing = dbt_results.parse(
         {"results": [{"unique_id": f"test.p.t{i}.x", "status": "pass"} for i in range(7)]}
     )
-    html = page.render(_figures(), _context(passing))
+    html = page.render(_figures(), _context(passing), EN)
     summary = _with(parse(html).tags, id="dbt-tests-summary")[0]
     assert summary["data-tests-total"] == "7" and summary["data-tests-problems"] == "0"
     assert "All 7 tests passed." in html
     failing = dbt_results.parse(_results_document())
-    html = page.render(_figures(), _context(failing))
+    html = page.render(_figures(), _context(failing), EN)
     tags = parse(html).tags
     assert [a["data-test-status"] for a in _with(tags) if "data-test-status" in a] == [
         "error",
@@ -400,20 +451,23 @@ def test_the_dbt_section_states_passes_and_problems() -> None:
     ]
     assert "&lt;configured&gt;" in html and "dbt-results-stale" not in html
     assert "run_results.json" in [a.get("href") for _, a in tags]
-    assert "No dbt <code>run_results.json</code>" in page.render(_figures(), _context())
+    missing = parse(page.render(_figures(), _context(), EN)).tags
+    assert _with(missing, id="dbt-tests-summary")[0]["data-tests-total"] == "0"
 
 
 def test_the_histogram_always_spans_0_to_25_ms() -> None:
-    shown = page.visible_bins(figures.wind_bins({5: 1}))
+    shown = page.visible_bins(wind_bins({5: 1}))
     assert (shown[0].label, shown[-1].label) == ("0-1", "24-25")
-    shown = page.visible_bins(figures.wind_bins({-1: 1, 30: 1}))
+    shown = page.visible_bins(wind_bins({-1: 1, 30: 1}))
     assert (shown[0].label, shown[-1].label) == ("< 0", ">= 30")
 
 
 def test_a_run_without_audit_row_still_renders() -> None:
     empty = figures.Figures("r1", None, (), (), (), (), "", (), "", (), STARTED)
-    html = page.render(empty, _context())
-    assert 'id="run-missing"' in html and 'id="completeness-missing"' in html
+    for lang in (EN, FR):
+        html = page.render(empty, _context(), lang)
+        assert 'id="run-missing"' in html and 'id="completeness-missing"' in html
+        assert 'id="qc-flags-missing"' in html and 'id="power-curve-missing"' in html
 
 
 # --- files -------------------------------------------------------------------------------
@@ -571,15 +625,6 @@ def test_sampling_steps_never_keep_only_a_few_times_of_day() -> None:
         assert 144 // math.gcd(step, 144) >= 24, step
 
 
-def test_flag_columns_read_as_type_and_signal() -> None:
-    assert figures.flag_kind("is_out_of_range_wind_speed") == ("out of range", "wind_speed")
-    assert figures.flag_kind("is_frozen_ambient_temp") == ("frozen", "ambient_temp")
-    assert figures.flag_kind("has_conflicting_duplicates") == ("conflicting duplicates", "")
-    assert figures.flag_kind("is_spike_gearbox_bearing_temp") == ("spike", "gearbox_bearing_temp")
-    assert figures.flag_kind("is_power_curve_outlier") == ("power curve outlier", "")
-    assert figures.flag_kind("is_stuck_pitch") == ("stuck pitch", "")
-
-
 # --- key figures, history and comparisons ------------------------------------------------
 
 
@@ -587,14 +632,18 @@ def _rich_figures(run_id: str = "20251101T020000Z-abc123") -> figures.Figures:
     """The page's figures with QC flags, volumes and a power curve."""
     base = _figures(run_id)
     flags = figures.QcFlags(
-        origin="core.fct_turbine_measurements",
-        flags=(
-            "has_conflicting_duplicates",
-            "is_out_of_range_wind_speed",
-            "is_frozen_ambient_temp",
+        origin="quality.quality_recent_qc_flags",
+        first_date=date(2025, 10, 1),
+        last_date=date(2025, 10, 31),
+        flags=figures.flag_order(
+            (
+                figures.Flag("conflicting_duplicate", "row"),
+                figures.Flag("out_of_range", "wind_speed"),
+                figures.Flag("frozen", "ambient_temp"),
+            )
         ),
         turbines=("T01", "T02"),
-        counts={("is_out_of_range_wind_speed", "T02"): 4, ("is_frozen_ambient_temp", "T01"): 36},
+        counts={("out_of_range.wind_speed", "T02"): 4, ("frozen.ambient_temp", "T01"): 36},
         rows={"T01": 100, "T02": 100},
         flagged_rows={"T01": 36, "T02": 4},
     )
@@ -604,7 +653,8 @@ def _rich_figures(run_id: str = "20251101T020000Z-abc123") -> figures.Figures:
         "T01", "turbine", "core.fct_turbine_measurements", volume.judge(counts, last)
     )
     curve = figures.PowerCurve(
-        origin="core.fct_turbine_measurements",
+        origin="quality.quality_power_curve_points",
+        first_date=date(2025, 10, 1),
         total_points=9_000,
         flagged_points=2,
         step=2,
@@ -629,7 +679,7 @@ def _rich_figures(run_id: str = "20251101T020000Z-abc123") -> figures.Figures:
 def test_key_figures_sum_what_the_page_shows() -> None:
     key = history.key_figures(_rich_figures(), dbt_results.parse(_results_document()))
     assert key.rows_loaded == 13000 and key.duration_seconds == 125.0
-    assert key.rows_rejected_this_run == 1 and key.fact_rows is None  # mart missing
+    assert key.rows_rejected_this_run == 1 and key.fact_rows == 5_253_000
     assert key.pct_present == 99.0  # 2 turbines × 99 present of 2 × 100
     assert key.pct_non_null == 94.25  # (99 + 95 + 85 + 98) of 400
     assert (key.qc_flagged_recent_rows, key.volume_days_outside) == (40, 1)
@@ -704,26 +754,22 @@ def _rich_context(**extra: object) -> page.PageContext:
 
 
 def test_the_new_sections_carry_their_figures() -> None:
-    html = page.render(_rich_figures(), _rich_context())
+    html = page.render(_rich_figures(), _rich_context(), EN)
     tags = parse(html).tags
     assert not EXTERNAL.search(html) and "<script" not in html
     present = _with(tags, **{"data-measure": "pct_present"})[0]
     assert (present["data-current"], present["data-previous"]) == ("99.00", "99.50")
     assert present["data-verdict"] == "worse"
-    cell = _with(tags, **{"data-flag": "is_out_of_range_wind_speed", "data-turbine": "T02"})[0]
+    cell = _with(tags, **{"data-flag": "out_of_range.wind_speed", "data-turbine": "T02"})[0]
     assert cell["data-count"] == "4"
-    assert not _with(tags, **{"data-flag": "has_conflicting_duplicates"})  # none raised
-    assert _with(tags, **{"data-silent-flag": "has_conflicting_duplicates"})
-    assert (
-        _with(tags, **{"data-flag": "is_out_of_range_wind_speed", "data-turbine": "T01"})[0][
-            "data-count"
-        ]
-        == "0"
-    )
-    assert _with(tags, **{"data-flag-total": "is_frozen_ambient_temp"})[0]["data-count"] == "36"
+    assert not _with(tags, **{"data-flag": "conflicting_duplicate.row"})  # none raised
+    assert _with(tags, **{"data-silent-flag": "conflicting_duplicate.row"})
+    t01 = _with(tags, **{"data-flag": "out_of_range.wind_speed", "data-turbine": "T01"})[0]
+    assert t01["data-count"] == "0"
+    assert _with(tags, **{"data-flag-total": "frozen.ambient_temp"})[0]["data-count"] == "36"
     assert _with(tags, id="qc-flags-summary")[0]["data-flagged-rows"] == "40"
     kinds = {a["data-flag-kind"]: a["data-count"] for a in _with(tags) if "data-flag-kind" in a}
-    assert kinds == {"conflicting duplicates": "0", "out of range": "4", "frozen": "36"}
+    assert kinds == {"conflicting_duplicate": "0", "out_of_range": "4", "frozen": "36"}
     outside = _with(tags, **{"data-volume-outside": "T01"})[0]
     assert (outside["data-day"], outside["data-rows"], outside["data-median"]) == (
         "2025-10-15",
@@ -733,7 +779,7 @@ def test_the_new_sections_carry_their_figures() -> None:
     curve = _with(tags, id="power-curve-figure")[0]
     assert (curve["data-points-total"], curve["data-points-shown"]) == ("9000", "3")
     assert curve["data-points-clipped"] == "1" and curve["data-step"] == "2"
-    assert "every 2nd other period" in html and 'id="power-curve-sampled"' in html
+    assert "one unflagged period in 2 of" in html and 'id="power-curve-sampled"' in html
     assert [a["data-trend"] for a in _with(tags) if "data-trend" in a] == [
         m.key for m in history.MEASURES
     ]
@@ -741,7 +787,7 @@ def test_the_new_sections_carry_their_figures() -> None:
 
 def test_the_first_run_has_nothing_to_compare_with() -> None:
     only = history.key_figures(_rich_figures(), None)
-    html = page.render(_rich_figures(), replace(_context(), history=(only,)))
+    html = page.render(_rich_figures(), replace(_context(), history=(only,)), EN)
     assert 'id="comparison-first"' in html
 
 
@@ -758,19 +804,97 @@ def test_the_first_run_has_nothing_to_compare_with() -> None:
     ],
 )
 def test_the_elementary_section_links_the_report_or_says_why_not(outcome, expected) -> None:
-    html = sections.elementary(outcome)
+    html = page.render(_figures(), replace(_context(), elementary=outcome), EN)
     tags = parse(html).tags
     assert _with(tags, **{"data-elementary-status": expected})
-    links = [a.get("href") for _, a in tags if "href" in a]
+    links = [a.get("href") for a in _with(tags, id="elementary-link")]
     assert links == (["elementary_report.html"] if expected == "written" else [])
     if expected == "absent":
         assert "package not installed &lt;here&gt;" in html
+    if expected == "written":  # the anomalies table links Elementary's report
+        assert "elementary_report.html" in [a.get("href") for a in _with(tags) if "href" in a]
 
 
-def test_ordinals_read_naturally() -> None:
-    numbers = (1, 2, 3, 4, 11, 12, 13, 21, 22, 101)
-    expected = "1st 2nd 3rd 4th 11th 12th 13th 21st 22nd 101st".split()
-    assert [sections.ordinal(n) for n in numbers] == expected
+# --- anomalies and languages ----------------------------------------------------------------
+
+
+def _anomalies(tags: list) -> dict[str, str | None]:
+    return {a["data-anomaly"]: a.get("data-count") for a in _with(tags) if "data-anomaly" in a}
+
+
+def test_the_anomalies_section_counts_what_every_check_found() -> None:
+    failing = dbt_results.parse(_results_document())
+    html = page.render(_rich_figures(), replace(_rich_context(), dbt=failing), EN)
+    found = _anomalies(parse(html).tags)
+    assert found["qc_flagged_periods"] == "40"
+    assert (found["flag.out_of_range"], found["flag.frozen"]) == ("4", "36")
+    assert found["flag.conflicting_duplicate"] == "0"
+    assert found["implausible_values"] == "4"  # the out-of-range flags
+    assert found["volume_days_outside"] == "1"
+    assert (found["dbt_tests_fail"], found["dbt_tests_error"], found["dbt_tests_warn"]) == (
+        "1",
+        "1",
+        "1",
+    )
+    assert found["rows_rejected"] == "1"
+    assert found["elementary"] is None  # no Elementary tables: not installed, said so
+    assert "Elementary is not installed" in html
+    hrefs = [a["href"] for _, a in parse(html).tags if a.get("href", "").startswith("#")]
+    for anchor in ("#qc-flags", "#volume", "#dbt-tests", "#rejected"):
+        assert anchor in hrefs, anchor
+        assert f'id="{anchor[1:]}"' in html, anchor
+
+
+def test_elementary_anomalies_are_counted_and_listed_when_its_tables_exist() -> None:
+    anomaly = figures.ElementaryAnomaly(
+        "fct_turbine_measurements", None, "row_count", "fail", "3 rows, expected 144", STARTED
+    )
+    found = figures.ElementaryAnomalies(installed=True, monitors_run=12, anomalies=(anomaly,))
+    html = page.render(replace(_rich_figures(), elementary=found), _rich_context(), FR)
+    tags = parse(html).tags
+    assert _anomalies(tags)["elementary"] == "1"
+    summary = _with(tags, id="elementary-anomalies-summary")[0]
+    assert (summary["data-monitors"], summary["data-anomalies"]) == ("12", "1")
+    assert _with(tags, **{"data-elementary-anomaly": "fct_turbine_measurements"})
+
+
+SEED_HEADINGS = {
+    "en": ("Rows extracted", "Completeness rate", "Anomalies detected"),
+    "fr": ("Lignes extraites", "Taux de complétude", "Anomalies détectées"),
+}
+DISTRIBUTION = {"en": "Distribution of critical values", "fr": "Distribution des valeurs critiques"}
+
+
+@pytest.mark.parametrize("lang", [EN, FR], ids=["en", "fr"])
+def test_the_page_speaks_one_language_with_the_seed_s_four_headings(lang) -> None:  # noqa: ANN001
+    html = page.render(_rich_figures(), _rich_context(), lang)
+    parsed = parse(html)
+    assert f'<html lang="{lang.code}">' in html
+    headings = {
+        section: text
+        for section, text in re.findall(r'<section id="([\w-]+)"><h2>([^<]+)</h2>', html)
+    }
+    expected = (*SEED_HEADINGS[lang.code], DISTRIBUTION[lang.code])
+    assert [
+        headings[i] for i in ("extracted", "completeness-section", "anomalies", "distribution")
+    ] == list(expected)
+    other = FR if lang is EN else EN
+    assert not any(heading in html for heading in SEED_HEADINGS[other.code])
+    text = "".join(parsed.text)
+    assert lang.number(13000) in text  # numbers as the language writes them
+    # The figures a machine reads do not change with the language.
+    assert _with(parsed.tags, id="rows-loaded-total")[0]["data-rows"] == "13000"
+
+
+def test_both_languages_carry_the_same_figures() -> None:
+    def figures_of(lang) -> list:  # noqa: ANN001
+        tags = parse(page.render(_rich_figures(), _rich_context(), lang)).tags
+        return [  # data-line names a reference curve in words: the one label among them
+            sorted((k, v) for k, v in a.items() if k.startswith("data-") and k != "data-line")
+            for _, a in tags
+        ]
+
+    assert figures_of(EN) == figures_of(FR)
 
 
 # --- the Elementary step without Elementary --------------------------------------------------

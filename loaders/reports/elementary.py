@@ -205,7 +205,7 @@ def _run_edr(settings: Settings, run_dir: Path) -> ElementaryOutcome:
             "elementary",
             f"this run built {shown_path(Path(settings.dbt_project_dir))}, so "
             "Elementary's monitors did not run; set WINDFARM_DBT_PROJECT_DIR="
-            f"{shown_path(monitoring)} to run them with every build"
+            f"{shown_path(monitoring)} to run them with every build",
         )
     home = edr_home(settings)
     write_config(home)

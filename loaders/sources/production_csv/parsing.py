@@ -24,8 +24,11 @@ import codecs
 import hashlib
 import re
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
 LOCAL_ZONE = ZoneInfo("Europe/Paris")
@@ -45,6 +48,9 @@ _DATETIME = re.compile(_DATE.pattern + r"[ T](?P<H>\d{1,2}):(?P<MI>\d{2})(?::(?P
 _SPACES = re.compile(r"[\s\u00a0\u202f'’]")
 _GROUPED = re.compile(r"^[+-]?\d{1,3}([.,])\d{3}(\1\d{3})*$")
 _AWARE = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
+# C0 control characters but tab and line breaks, and DEL: PostgreSQL refuses NUL in text,
+# and the others have no business in an export; a cell holding one rejects its row.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class FieldError(ValueError):
@@ -58,14 +64,18 @@ def header_key(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", ascii_only.casefold())
 
 
-def inspect_file(path: Path) -> tuple[str, str]:
+def inspect_file(path: Path, copy_to: Path | None = None) -> tuple[str, str]:
     """(SHA-256 of the bytes, the first encoding that decodes them all), in one streamed
-    pass: memory does not grow with the file."""
+    pass: memory does not grow with the file. With `copy_to`, the bytes hashed are also
+    written there: reading that copy afterwards reads exactly the version hashed, even if
+    the file is replaced meanwhile."""
     digest = hashlib.sha256()
     decoders = {name: codecs.getincrementaldecoder(name)() for name in ENCODINGS[:-1]}
-    with path.open("rb") as handle:
+    with path.open("rb") as handle, _copy_target(copy_to) as copy:
         for block in iter(lambda: handle.read(_BLOCK), b""):
             digest.update(block)
+            if copy is not None:
+                copy.write(block)
             for name, decoder in list(decoders.items()):
                 try:
                     decoder.decode(block)
@@ -78,6 +88,26 @@ def inspect_file(path: Path) -> tuple[str, str]:
             del decoders[name]
     encoding = next((name for name in ENCODINGS if name in decoders), ENCODINGS[-1])
     return digest.hexdigest(), encoding
+
+
+@contextmanager
+def _copy_target(path: Path | None) -> Iterator[BinaryIO | None]:
+    if path is None:
+        yield None
+        return
+    with path.open("xb") as handle:
+        yield handle
+
+
+def control_character(text: str) -> str | None:
+    """The first control character of a cell (as U+XXXX), or None."""
+    found = _CONTROL.search(text)
+    return f"U+{ord(found[0]):04X}" if found else None
+
+
+def printable(text: str) -> str:
+    """The text with its control characters written as `\\xNN`, for a rejected row."""
+    return _CONTROL.sub(lambda found: f"\\x{ord(found[0]):02x}", text)
 
 
 def detect_encoding(path: str) -> str:

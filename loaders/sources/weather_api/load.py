@@ -10,7 +10,7 @@ import requests
 import sqlalchemy as sa
 
 from loaders.settings import Settings
-from loaders.sources.landing import SourceOutcome, dlt_pipeline, row_counts
+from loaders.sources.landing import SourceOutcome, dlt_pipeline, land, row_counts
 from loaders.sources.sensor_db import reflect, source_engine
 from loaders.sources.weather_api import WeatherStats, oauth2, parse_sites, weather_api_source
 from loaders.sources.weather_api.client import OpenMeteoClient, Site
@@ -84,7 +84,7 @@ def load_weather(settings: Settings, date_from: date, date_to: date) -> SourceOu
         archive_delay_days=settings.weather_archive_delay_days,
         today=datetime.now(UTC).date(),
     )
-    pipeline.run(source)
+    land(pipeline, source, "weather_api")
     outcome = SourceOutcome(
         "weather_api",
         ok=True,

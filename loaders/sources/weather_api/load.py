@@ -21,6 +21,17 @@ def registry_sites(settings: Settings) -> list[Site]:
     each site's turbines in the sensor database's registry."""
     if settings.weather_sites:
         return parse_sites(settings.weather_sites)
+    try:
+        return _registry_sites(settings)
+    except (OSError, ValueError, sa.exc.SQLAlchemyError) as error:
+        raise ValueError(
+            "no weather sites: WINDFARM_WEATHER_SITES is not set, so the sites come from the "
+            f"sensor database's turbine registry, which cannot be read ({error}); fix the "
+            "sensor database or set WINDFARM_WEATHER_SITES=CODE=latitude,longitude;..."
+        ) from None
+
+
+def _registry_sites(settings: Settings) -> list[Site]:
     engine = source_engine(settings.sensor_db_url)
     try:
         registry = (
@@ -85,10 +96,21 @@ def load_weather(settings: Settings, date_from: date, date_to: date) -> SourceOu
         today=datetime.now(UTC).date(),
     )
     land(pipeline, source, "weather_api")
+    error = None
+    if stats.problems:
+        error = (
+            "incomplete weather answer(s) (days still missing hours are asked again by the "
+            "next run): " + " | ".join(stats.problems)
+        )[:2000]
     outcome = SourceOutcome(
         "weather_api",
-        ok=True,
+        ok=not stats.problems,
         rows=row_counts(pipeline),
-        details={"rows_read": stats.rows_read, "requests": stats.requests},
+        details={
+            "rows_read": stats.rows_read,
+            "requests": stats.requests,
+            "incomplete_answers": stats.problems,
+        },
+        error=error,
     )
     return outcome.add_pending_notes(notes)

@@ -9,7 +9,7 @@ import pandas as pd
 import requests
 import sqlalchemy as sa
 
-from loaders.settings import Settings
+from loaders.settings import Settings, mask_url_password
 from loaders.sources.landing import SourceOutcome, dlt_pipeline, land, row_counts
 from loaders.sources.sensor_db import reflect, source_engine
 from loaders.sources.weather_api import WeatherStats, oauth2, parse_sites, weather_api_source
@@ -23,10 +23,11 @@ def registry_sites(settings: Settings) -> list[Site]:
         return parse_sites(settings.weather_sites)
     try:
         return _registry_sites(settings)
-    except (OSError, ValueError, sa.exc.SQLAlchemyError) as error:
+    except Exception as error:  # noqa: BLE001 - whatever it is, it is the sensor database's
+        said = mask_url_password(" ".join(str(error).split()))[:300] or type(error).__name__
         raise ValueError(
             "no weather sites: WINDFARM_WEATHER_SITES is not set, so the sites come from the "
-            f"sensor database's turbine registry, which cannot be read ({error}); fix the "
+            f"sensor database's turbine registry, which cannot be read ({said}); fix the "
             "sensor database or set WINDFARM_WEATHER_SITES=CODE=latitude,longitude;..."
         ) from None
 

@@ -32,7 +32,6 @@ import sqlalchemy as sa
 from dlt.common.exceptions import SourceSectionNotAvailable
 
 from loaders.privacy.pseudonymise import Pseudonymiser
-from loaders.settings import mask_url_password
 from loaders.sources.sensor_db import arrow_reader
 from loaders.sources.sensor_db import window as windows
 from loaders.sources.sensor_db.frames import (
@@ -157,8 +156,8 @@ def source_engine(url: str) -> sa.Engine:
         parsed = sa.make_url(url)
     except sa.exc.ArgumentError:
         raise ValueError(
-            f"sensor_db_url (WINDFARM_SENSOR_DB_URL) is not a database URL: "
-            f"{mask_url_password(url)[:80]!r}; expected e.g. sqlite:///path/to/sensor.db or "
+            "sensor_db_url (WINDFARM_SENSOR_DB_URL) is not a database URL (its value is not "
+            "shown: it may hold a password); expected e.g. sqlite:///path/to/sensor.db or "
             "postgresql://user@host/database"
         ) from None
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):

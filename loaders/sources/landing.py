@@ -33,7 +33,12 @@ _PERMANENT_SQLSTATE_CLASSES = ("22", "23", "42")
 
 class PackageSetAside(RuntimeError):
     """The load package could not load for a reason that will not change: it was aborted
-    (dlt's `abort_packages`) rather than left pending to be retried on every run."""
+    (dlt's `abort_packages`) rather than left pending to be retried on every run.
+    `cause`: what PostgreSQL said."""
+
+    def __init__(self, message: str, cause: str) -> None:
+        super().__init__(message)
+        self.cause = cause
 
 
 DLT_DEFAULTS = {
@@ -165,14 +170,14 @@ def land(pipeline: dlt.Pipeline, data: object, name: str, **options: object) -> 
     except PipelineStepFailed as error:
         if error.step != "load" or not cannot_load(error):
             raise
-        load_id = error.load_id
+        load_id, cause = error.load_id, describe(error)
         pipeline.abort_packages()
         note = (
-            f"set aside load package {load_id}: PostgreSQL refuses its rows "
-            f"({describe(error)}); it will not be retried"
+            f"set aside load package {load_id}: PostgreSQL refuses its rows ({cause}); "
+            "it will not be retried"
         )
         logs.event(name, note, level="error", source=name)
-        raise PackageSetAside(note) from None
+        raise PackageSetAside(note, cause) from None
 
 
 def causes(error: BaseException) -> Iterator[BaseException]:

@@ -10,9 +10,11 @@ every day again with the real sources, `dbt build`, then the scan over a dump to
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import sqlite3
+import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -30,7 +32,7 @@ from loaders.cli import main
 from loaders.demo_park.simulator import PERSONAL_EMAILS, PERSONAL_NAMES
 from loaders.privacy import leakscan
 from loaders.run import pipeline
-from loaders.settings import Settings
+from loaders.settings import PROJECT_ROOT, Settings
 from loaders.sources.landing import SourceOutcome
 
 FIRST, LAST = date(2025, 10, 1), date(2025, 10, 3)
@@ -312,4 +314,27 @@ def test_the_next_clean_run_succeeds_and_nothing_is_in_clear(
     assert_after_every_case(park)
     dump = leakscan.plain_dump(park, tmp_path / "dump.sql")
     assert leakscan.scan_paths([dump], [*PEOPLE, SENSOR_PASSWORD]) == []
+    # the auditor's scan, as an auditor runs it: the people by name, and any e-mail
+    # address or phone number at all, in every table, a dump, dlt's folders, logs, reports
+    staff = tmp_path / "staff.txt"
+    staff.write_text("\n".join(PEOPLE), encoding="utf-8")
+    folders = [park.dlt_dir, park.log_dir, park.reports_dir]
+    scan = subprocess.run(
+        [
+            sys.executable,
+            str(PROJECT_ROOT / "scripts" / "security" / "scan_for_pii.py"),
+            "--values-file",
+            str(staff),
+            "--patterns",
+            "--dump",
+            "--database",
+            park.database,
+            *[argument for folder in folders for argument in ("--path", folder)],
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+        check=False,
+    )
+    assert scan.returncode == 0, scan.stdout + scan.stderr
     assert query(park, "select count(*) from core.fct_turbine_measurements")[0][0] > 0

@@ -54,7 +54,7 @@ def _land(
         try:
             landing.land(pipeline, source([file]), "production_csv")
         except landing.PackageSetAside as error:
-            stats.refuse(file, f"{file.name}: PostgreSQL refuses its rows: {error}")
+            stats.refuse(file, f"{file.name}: PostgreSQL refuses its rows ({error.cause})")
             continue
         for table, count in row_counts(pipeline).items():
             rows[table] = rows.get(table, 0) + count

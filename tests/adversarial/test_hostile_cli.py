@@ -14,6 +14,7 @@ import pytest
 from loaders.cli import EXIT_CONFIG, EXIT_USAGE
 from loaders.settings import PROJECT_ROOT
 from loaders.sources.sensor_db import source_engine
+from loaders.transform import dbt
 
 
 def run_cli(*args: str, tmp_path: Path, **environment: str) -> subprocess.CompletedProcess:
@@ -83,3 +84,20 @@ def test_a_malformed_sensor_url_names_the_setting_and_hides_its_password() -> No
     assert "hunter2-secret" not in str(raised.value)
     with pytest.raises(FileNotFoundError, match="WINDFARM_SENSOR_DB_URL"):
         source_engine("sqlite:////nonexistent/folder/sensor.db")
+
+
+def test_a_failed_dbt_test_says_how_many_rows_and_how_to_list_them() -> None:
+    result = {
+        "unique_id": "test.windfarm.not_null_fct_turbine_measurements_turbine_id.1a2b3c",
+        "status": "fail",
+        "failures": 2,
+        "message": "Got 2 results, configured to fail if != 0",
+    }
+
+    said = dbt._explained(result)
+
+    assert said is not None and said.startswith(
+        "2 row(s) break test not_null_fct_turbine_measurements_turbine_id; list them with "
+        "`dbt test --project-dir dbt_project --select not_null_fct_turbine_measurements_"
+    )
+    assert dbt._explained({"unique_id": "model.windfarm.x", "message": "boom"}) == "boom"

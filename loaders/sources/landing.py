@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import dlt
-import psycopg2
 from dlt.common.destination.exceptions import DestinationTerminalException
 from dlt.destinations.impl.postgres.configuration import PostgresCredentials
 from dlt.pipeline.exceptions import PipelineStepFailed
@@ -154,9 +153,9 @@ def cannot_load(error: BaseException) -> bool:
     for cause in causes(error):
         if isinstance(cause, DestinationTerminalException):
             return True
-        if isinstance(cause, psycopg2.Error) and (cause.pgcode or "")[:2] in (
-            _PERMANENT_SQLSTATE_CLASSES
-        ):
+        # psycopg2 says `pgcode`, the ADBC driver of the Parquet path `sqlstate`
+        sqlstate = getattr(cause, "pgcode", None) or getattr(cause, "sqlstate", None)
+        if isinstance(sqlstate, str) and sqlstate[:2] in _PERMANENT_SQLSTATE_CLASSES:
             return True
     return False
 

@@ -122,6 +122,19 @@ def test_sensor_timestamps_in_any_form_are_loaded_or_rejected_never_lost(park: S
             "insert into scada_10min (turbine_id, ts_utc, WMET_HorWdSpd) values ('T01', ?, 5)",
             (1759399200,),
         )
+        # control characters, NUL first, in every text the historian hands over: PostgreSQL
+        # refuses NUL, and one such value used to fail the whole load package, run after run
+        for stamp in ("2025-10-01 10:00:00", "2025-10-01 10:10:00"):
+            connection.execute(
+                "insert into scada_10min (turbine_id, ts_utc, WMET_HorWdSpd) values (?, ?, 5)",
+                ("T0\x001", stamp),
+            )
+        connection.execute(
+            "insert into alarm_event (turbine_id, alarm_code, started_at_utc, acknowledged_by) "
+            "values (?, 7, '2025-10-01 10:00:00', ?)",
+            ("T0\x001", "Zoé\x00Lefèvre"),
+        )
+        connection.execute("update turbine set site_name = site_name || '\x1b[31m'")
 
     outcome = pipeline.run(park, FIRST, FIRST, build=False, with_report=False)
 
@@ -140,6 +153,13 @@ def test_sensor_timestamps_in_any_form_are_loaded_or_rejected_never_lost(park: S
     assert set(unplaceable) <= set(reasons), set(unplaceable) - set(reasons)
     # a form that parses is rejected all the same: its day is not the one the run asked
     assert "not written YYYY-MM-DD" in reasons["2025/10/02 10:00"]
+    assert list(reasons.values()).count("turbine id holds a control character") == 2
+    alarms = query(park, "select reason from raw.scada_alarms__rejected")
+    assert ("turbine id holds a control character",) in alarms
+    assert (
+        query(park, "select count(*) from raw.scada_turbines where site_name like '%\\x1b%'")[0][0]
+        > 0
+    )
     assert outcome.status == "success"
     assert_every_sensor_row_counted(park, [FIRST])
     assert_after_every_case(park)

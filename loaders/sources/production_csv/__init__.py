@@ -19,6 +19,7 @@ import dlt
 import pyarrow as pa
 
 from loaders.privacy.pseudonymise import Pseudonymiser
+from loaders.sources import untrusted
 from loaders.sources.production_csv import inbox, parsing
 from loaders.sources.production_csv.specs import (
     FILE_SPECS,
@@ -93,7 +94,7 @@ def _parse_row(
     for column in spec.columns:
         index = positions.get(column.target)
         text = fields[index] if index is not None else ""
-        control = parsing.control_character(text)
+        control = untrusted.control_character(text)
         if control:
             problems.append(f"{column.header}: control character {control} in the value")
             continue
@@ -152,7 +153,7 @@ def _rejected_line(
         ]
     else:
         cells = [cell if _harmless(cell) else (pseudonymiser.token(cell) or "") for cell in fields]
-    return parsing.printable(separator.join(cells))
+    return untrusted.printable(separator.join(cells))
 
 
 def _records(handle, separator: str) -> Iterator[tuple[int, list[str]]]:  # noqa: ANN001
@@ -222,7 +223,7 @@ def read_file(
                         "raw_line": _rejected_line(
                             spec, positions, fields, len(header), pseudonymiser, separator
                         ),
-                        "reason": parsing.printable("; ".join(problems)),
+                        "reason": untrusted.printable("; ".join(problems)),
                     }
                 )
             else:
@@ -345,7 +346,7 @@ def production_csv_source(
                 continue
             except Exception as error:  # noqa: BLE001 - one file must not stop the others
                 reason = f"{file.name}: cannot be read: {type(error).__name__}: {error}"
-                stats.refuse(file, parsing.printable(reason)[:2000])
+                stats.refuse(file, untrusted.printable(reason)[:2000])
                 print(f"[production_csv] refused {reason[:500]}")
                 continue
             stats.loaded_files[file.name] = file.sha256

@@ -35,7 +35,7 @@ from loaders.sources.production_csv import parsing
 ARCHIVE_DIR = "archive"
 REFUSED_DIR = "refused"
 READING_DIR = ".reading"
-_CONTROL_IN_NAME = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_IN_NAME = re.compile(r"[\x00-\x1f\x7f]")  # in a name, tab and line breaks too
 
 
 @dataclass(frozen=True)

@@ -48,9 +48,6 @@ _DATETIME = re.compile(_DATE.pattern + r"[ T](?P<H>\d{1,2}):(?P<MI>\d{2})(?::(?P
 _SPACES = re.compile(r"[\s\u00a0\u202f'’]")
 _GROUPED = re.compile(r"^[+-]?\d{1,3}([.,])\d{3}(\1\d{3})*$")
 _AWARE = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
-# C0 control characters but tab and line breaks, and DEL: PostgreSQL refuses NUL in text,
-# and the others have no business in an export; a cell holding one rejects its row.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class FieldError(ValueError):
@@ -97,17 +94,6 @@ def _copy_target(path: Path | None) -> Iterator[BinaryIO | None]:
         return
     with path.open("xb") as handle:
         yield handle
-
-
-def control_character(text: str) -> str | None:
-    """The first control character of a cell (as U+XXXX), or None."""
-    found = _CONTROL.search(text)
-    return f"U+{ord(found[0]):04X}" if found else None
-
-
-def printable(text: str) -> str:
-    """The text with its control characters written as `\\xNN`, for a rejected row."""
-    return _CONTROL.sub(lambda found: f"\\x{ord(found[0]):02x}", text)
 
 
 def detect_encoding(path: str) -> str:

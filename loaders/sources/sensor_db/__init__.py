@@ -37,6 +37,7 @@ from loaders.sources.sensor_db import window as windows
 from loaders.sources.sensor_db.frames import (
     UNPLACEABLE,
     SensorDbStats,
+    has_control_character,
     narrow_chunk,
     reasons_for,
     regroup_by_timestamp,
@@ -47,6 +48,7 @@ from loaders.sources.sensor_db.frames import (
     wide_chunk,
 )
 from loaders.sources.sensor_db.mapping import NARROW, HistorianMapping, load_mapping
+from loaders.sources.untrusted import printable
 
 __all__ = [
     "ALARM_TABLE",
@@ -350,6 +352,7 @@ def _alarm_reasons(
         (unplaceable(frame["started_at_utc"]) & started.notna(), f"started_at_utc: {UNPLACEABLE}"),
         (ended.isna() & frame["ended_at_utc"].notna(), "ended_at_utc not parseable"),
         (turbines.isna() | (turbines == ""), "turbine id missing"),
+        (has_control_character(turbines), "turbine id holds a control character"),
         (bad_code | codes.isna() | (codes.fillna(0) % 1 != 0), "alarm_code not an integer"),
         (pd.to_numeric(frame["id"], errors="coerce").isna(), "id missing"),
     ]
@@ -401,6 +404,11 @@ def sensor_db_source(
         if "commissioned_on" in frame:
             frame["commissioned_on"] = pd.to_datetime(frame["commissioned_on"]).dt.date
         frame["_source_table"] = turbine_table
+        for column in frame.select_dtypes(include=["object", "string"]).columns:
+            # no row of the registry is rejected: a control character is shown, not loaded
+            frame[column] = frame[column].map(
+                lambda value: printable(value) if isinstance(value, str) else value
+            )
         yield row_ids.add(pa.Table.from_pandas(frame, preserve_index=False))
 
     @dlt.resource(name="scada_measurements", write_disposition=DELETE_INSERT)

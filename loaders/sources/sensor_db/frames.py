@@ -26,6 +26,7 @@ import pandas as pd
 from loaders.signals import canonical_averages
 from loaders.sources.sensor_db.mapping import HistorianMapping
 from loaders.sources.sensor_db.window import ISO_DAY
+from loaders.sources.untrusted import CONTROL_PATTERN, printable
 
 # A time, then an offset: an aware ISO timestamp (a bare date's "-01" is not an offset).
 _OFFSET = r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$"
@@ -120,6 +121,12 @@ UNPLACEABLE = (
 )
 
 
+def has_control_character(texts: pd.Series) -> pd.Series:
+    """Mask of the texts holding a control character (untrusted.CONTROL): PostgreSQL
+    refuses NUL, and one such value would fail the whole load."""
+    return texts.astype("string").str.contains(CONTROL_PATTERN, regex=True, na=False)
+
+
 def to_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """(float values, mask of values that are present but not numbers)."""
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
@@ -205,6 +212,7 @@ def _keys(
         (measured_at.isna(), "timestamp missing or not parseable"),
         (misplaced & measured_at.notna(), UNPLACEABLE),
         (turbines.isna() | (turbines == ""), "turbine id missing"),
+        (has_control_character(turbines), "turbine id holds a control character"),
     ]
     return turbines, measured_at, misplaced, problems
 
@@ -271,7 +279,8 @@ def narrow_chunk(
     rejected = mapped & (reasons != "") & (in_window | measured_at.isna() | misplaced)
     keep = candidate & ~duplicate
     for tag, count in tags[unmapped].value_counts().items():
-        stats.unmapped_tags[str(tag)] = stats.unmapped_tags.get(str(tag), 0) + int(count)
+        shown = printable(str(tag))
+        stats.unmapped_tags[shown] = stats.unmapped_tags.get(shown, 0) + int(count)
     stats.rows_read += int((rejected | keep | unmapped).sum())
     stats.rows_rejected += int(rejected.sum())
     stats.rows_unmapped += int(unmapped.sum())

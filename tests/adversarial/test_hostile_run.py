@@ -225,6 +225,12 @@ HOSTILE_WEATHER: dict[str, Callable[[int, list[str]], tuple[int, bytes]]] = {
         _as_body(n, weather_answer(days, drop="temperature_2m")),
     ),
     "only-nulls": lambda n, days: (200, _as_body(n, weather_answer(days, value=None))),
+    "other-days": lambda n, days: (
+        200,
+        _as_body(
+            n, weather_answer([f"{date.fromisoformat(day).replace(year=2031)}" for day in days])
+        ),
+    ),
     "not-json": lambda n, days: (200, b"<html>maintenance</html>"),
     "wrong-length": lambda n, days: (
         200,

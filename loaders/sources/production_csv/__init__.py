@@ -18,6 +18,7 @@ from pathlib import Path
 import dlt
 import pyarrow as pa
 
+from loaders import logs
 from loaders.privacy.pseudonymise import Pseudonymiser
 from loaders.sources import untrusted
 from loaders.sources.production_csv import inbox, parsing
@@ -239,7 +240,7 @@ def read_file(
                 yield spec, True, pa.Table.from_pylist(bad, schema=REJECTED_SCHEMA)
                 bad = []
             if read % PROGRESS_ROWS == 0:
-                print(f"[production_csv] {name}: {read:,} rows read so far")
+                logs.event("production_csv", f"{name}: {read:,} rows read so far")
         if good:
             yield spec, False, pa.Table.from_pylist(good, schema=spec.schema)
         if bad:
@@ -247,7 +248,9 @@ def read_file(
     stats.rows_read[name] = read
     stats.rows_loaded[name] = loaded
     stats.rows_rejected[name] = rejected
-    print(f"[production_csv] {name}: {read:,} rows read, {loaded:,} loaded, {rejected:,} rejected")
+    logs.event(
+        "production_csv", f"{name}: {read:,} rows read, {loaded:,} loaded, {rejected:,} rejected"
+    )
 
 
 def _already_loaded(
@@ -275,16 +278,20 @@ def take_inbox(folder: Path, stats: CsvStats) -> list[inbox.InboxFile]:
             shown = inbox.shown_name(path)
             moved = inbox.refuse_name(folder, path, f"{shown}: {problem}")
             stats.refused_files[shown] = f"{shown}: {problem}"
-            print(f"[production_csv] refused {shown}: {problem} (moved to {moved.name})")
+            logs.event(
+                "production_csv",
+                f"refused {shown}: {problem} (moved to {moved.name})",
+                level="warning",
+            )
             continue
         try:
             taken.append(inbox.take(folder, path))
         except inbox.ChangedWhileReadError as error:
             stats.skipped_files[path.name] = str(error)
-            print(f"[production_csv] {error}")
+            logs.event("production_csv", str(error), level="warning")
         except OSError as error:  # unreadable now: left in the inbox for the next run
             stats.refused_files[path.name] = f"{path.name}: cannot be read now, {error}"
-            print(f"[production_csv] could not read {path.name}: {error}")
+            logs.event("production_csv", f"could not read {path.name}: {error}", level="warning")
     return taken
 
 
@@ -323,7 +330,7 @@ def production_csv_source(
             if skip:
                 stats.skipped_files[file.name] = skip
                 stats.to_archive[file.name] = file
-                print(f"[production_csv] {file.name}: skipped, {skip}")
+                logs.event("production_csv", f"{file.name}: skipped, {skip}")
                 continue
             seen[file.sha256] = file.name
             try:
@@ -342,12 +349,12 @@ def production_csv_source(
                     )
             except RefusedFileError as error:
                 stats.refuse(file, str(error))
-                print(f"[production_csv] refused {error}")
+                logs.event("production_csv", f"refused {error}", level="warning")
                 continue
             except Exception as error:  # noqa: BLE001 - one file must not stop the others
                 reason = f"{file.name}: cannot be read: {type(error).__name__}: {error}"
                 stats.refuse(file, untrusted.printable(reason)[:2000])
-                print(f"[production_csv] refused {reason[:500]}")
+                logs.event("production_csv", f"refused {reason[:500]}", level="warning")
                 continue
             stats.loaded_files[file.name] = file.sha256
             stats.to_archive[file.name] = file

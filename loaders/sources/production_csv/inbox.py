@@ -30,6 +30,7 @@ from pathlib import Path
 
 from psycopg2 import sql
 
+from loaders import logs
 from loaders.sources.production_csv import parsing
 
 ARCHIVE_DIR = "archive"
@@ -135,9 +136,11 @@ def _set_aside(inbox: Path, file: InboxFile, folder: str) -> tuple[Path, bool]:
     if unchanged:
         file.path.unlink()
     elif file.path.exists():
-        print(
-            f"[production_csv] {file.name} changed while it was read: the version read "
-            f"(sha256 {file.sha256[:12]}) is in {folder}/, the new one stays for the next run"
+        logs.event(
+            "production_csv",
+            f"{file.name} changed while it was read: the version read (sha256 "
+            f"{file.sha256[:12]}) is in {folder}/, the new one stays for the next run",
+            level="warning",
         )
     return target, unchanged
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import dlt
 
-from loaders import warehouse
+from loaders import logs, warehouse
 from loaders.privacy.pseudonymise import Pseudonymiser
 from loaders.settings import Settings
 from loaders.sources import landing
@@ -46,7 +46,7 @@ def _land(
         landing.land(pipeline, source(files), "production_csv")
         return row_counts(pipeline)
     except landing.PackageSetAside as error:
-        print(f"[production_csv] {error}; landing the files one by one")
+        logs.event("production_csv", f"{error}; landing the files one by one", level="warning")
     rows: dict[str, int] = {}
     for file in files:
         if file.name in stats.to_refuse:
@@ -93,12 +93,12 @@ def load_production_csv(settings: Settings, pseudonymiser: Pseudonymiser) -> Sou
         finally:
             connection.close()
         if purged:
-            print(f"[production_csv] {purged:,} rows of earlier file versions removed")
+            logs.event("production_csv", f"{purged:,} rows of earlier file versions removed")
         for file in stats.to_archive.values():
             csv_inbox.archive(inbox_dir, file)
         for name, file in stats.to_refuse.items():
             moved = csv_inbox.refuse(inbox_dir, file, stats.refused_files[name])
-            print(f"[production_csv] {name} moved to {moved.parent.name}/{moved.name}")
+            logs.event("production_csv", f"{name} moved to {moved.parent.name}/{moved.name}")
     finally:
         csv_inbox.clear_reading(inbox_dir)
     error = "; ".join(stats.refused_files.values()) if stats.refused_files else None

@@ -2,7 +2,9 @@
 
 `run` is what cron calls: one day (default yesterday, UTC), or a range loaded day by day
 and resumable. Exit codes: 0 success, 2 partial (a source failed, the others loaded),
-1 failed, 3 refused (another run holds the lock). docs/operations.md has the procedure.
+1 failed, 3 refused (another run holds the lock), 64 usage error (a wrong option or
+date: nothing was done), 78 configuration error (a setting that cannot be used: nothing
+was done). docs/operations.md has the procedure.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import json
 import os
 import secrets
 import signal
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -20,11 +23,27 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+import psycopg2
+
 from loaders import logs, warehouse
 from loaders.run import alerts, pipeline, runlock, scheduling
-from loaders.settings import DEMO_DIR, PROJECT_ROOT, Settings, load_settings
+from loaders.settings import DEMO_DIR, PROJECT_ROOT, SettingError, Settings, load_settings
 
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # the shell's 128 + SIGINT / SIGTERM
+# sysexits.h: argparse's own 2 would read as "partial" to cron and to the alert hook.
+EXIT_USAGE, EXIT_CONFIG = 64, 78
+
+
+class UsageError(ValueError):
+    """Options that cannot be run as given; nothing was done."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error exits EXIT_USAGE (argparse exits 2, which is partial)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
 class Terminated(KeyboardInterrupt):
@@ -45,13 +64,13 @@ def yesterday() -> date:
 
 def _date_range(args: argparse.Namespace) -> tuple[date, date]:
     if args.date and (args.date_from or args.date_to):
-        raise SystemExit("use --date or --from/--to, not both")
+        raise UsageError("use --date or --from/--to, not both")
     if args.date:
         return args.date, args.date
     date_from = args.date_from or args.date_to or yesterday()
     date_to = args.date_to or args.date_from or yesterday()
     if date_to < date_from:
-        raise SystemExit(f"--to {date_to} is before --from {date_from}")
+        raise UsageError(f"--to {date_to} is before --from {date_from}")
     return date_from, date_to
 
 
@@ -95,7 +114,7 @@ def command_run(settings: Settings, args: argparse.Namespace) -> int:
 
 def command_rebuild(settings: Settings, args: argparse.Namespace) -> int:
     if not args.full and args.date_from is None:
-        raise SystemExit("rebuild needs --from DAY (or --full)")
+        raise UsageError("rebuild needs --from DAY (or --full)")
     outcome = scheduling.rebuild(
         settings, args.date_from, args.date_to, full=args.full, select=args.select
     )
@@ -287,8 +306,8 @@ def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m loaders", description=__doc__)
-    logging_options = argparse.ArgumentParser(add_help=False)
+    parser = _Parser(prog="python -m loaders", description=__doc__)
+    logging_options = _Parser(add_help=False)
     logging_options.add_argument(
         "--log-json",
         action="store_true",
@@ -349,11 +368,15 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.command == "demo":
-        return command_demo(args)
-    if args.command == "stop":
-        return command_stop()
-    settings = load_settings()
+    try:
+        if args.command == "demo":
+            return command_demo(args)
+        if args.command == "stop":
+            return command_stop()
+        settings = load_settings()
+    except SettingError as error:
+        print(f"python -m loaders: configuration error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
     if args.command == "explore":
         from loaders.explore import launch  # Streamlit is imported only for this command
 
@@ -361,4 +384,18 @@ def main(argv: list[str] | None = None) -> int:
     json_stdout = args.log_json or settings.log_format.strip().lower() == "json"
     with logs.capture(settings, json_stdout=json_stdout, command=args.command):
         with _sigterm_unwinds():
-            return _dispatch(settings, args)
+            try:
+                return _dispatch(settings, args)
+            except UsageError as error:
+                logs.event(args.command, f"usage error: {error}", level="error", stream="stderr")
+                return EXIT_USAGE
+            except psycopg2.ProgrammingError as error:  # libpq cannot parse the settings
+                logs.event(
+                    args.command,
+                    "configuration error: the PostgreSQL connection settings (WINDFARM_PGHOST, "
+                    "WINDFARM_PGPORT, WINDFARM_DATABASE, WINDFARM_PGSSLMODE, the role names) "
+                    f"do not make a connection string: {' '.join(str(error).split())}",
+                    level="error",
+                    stream="stderr",
+                )
+                return EXIT_CONFIG

@@ -229,5 +229,19 @@ def load_settings(root: Path = PROJECT_ROOT, **overrides: object) -> Settings:
             raw = files[name]
         else:
             continue
-        values[name] = int(raw) if field.type in ("int", int) else str(raw)
+        values[name] = _whole_number(name, raw) if field.type in ("int", int) else str(raw)
     return Settings(**values)  # type: ignore[arg-type]
+
+
+class SettingError(ValueError):
+    """A setting whose value cannot be used; the message names the setting."""
+
+
+def _whole_number(name: str, raw: object) -> int:
+    try:
+        return int(str(raw).strip())
+    except ValueError:
+        raise SettingError(
+            f"setting {name} (WINDFARM_{name.upper()} or `{name}` under [windfarm] in "
+            f".dlt/config.toml) must be a whole number, not {str(raw)[:40]!r}"
+        ) from None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import socket
 import subprocess
@@ -20,7 +21,7 @@ from urllib.parse import urlsplit
 import requests
 
 from loaders import logs
-from loaders.settings import SECRET_NAMES, Settings
+from loaders.settings import SECRET_NAMES, Settings, mask_url_password
 
 COMMAND_TIMEOUT_SECONDS = 60
 WEBHOOK_TIMEOUT_SECONDS = 15
@@ -43,10 +44,32 @@ def headline(summary: dict[str, Any]) -> str:
     )[:500]
 
 
-def _command_environment(summary: dict[str, Any]) -> dict[str, str]:
-    """The caller's environment minus the project's secrets, plus the alert's facts."""
-    secret_variables = {f"WINDFARM_{name.upper()}" for name in SECRET_NAMES}
-    environment = {k: v for k, v in os.environ.items() if k not in secret_variables}
+# Variables the alert command never receives, whatever their value: credentials by name.
+_SECRET_VARIABLE = re.compile(
+    r"PASSWORD|PASSWD|SECRET|TOKEN|CREDENTIAL|(^|_)(PASS|KEYS?|API_?KEY|DSN|PGPASSFILE)(_|$)",
+    re.IGNORECASE,
+)
+
+
+def _withheld(name: str, value: str, secrets: list[str]) -> bool:
+    """True for a variable that is, names or holds a secret: the project's secret settings,
+    anything named like a credential, any value holding a configured secret or a URL with
+    a password (e.g. WINDFARM_SENSOR_DB_URL, whose password is no setting of its own)."""
+    return (
+        name.startswith("WINDFARM_") and name.removeprefix("WINDFARM_").lower() in SECRET_NAMES
+    ) or (
+        bool(_SECRET_VARIABLE.search(name))
+        or any(secret in value for secret in secrets)
+        or mask_url_password(value) != value
+    )
+
+
+def _command_environment(settings: Settings, summary: dict[str, Any]) -> dict[str, str]:
+    """The caller's environment minus anything secret (`_withheld`), plus the alert's facts."""
+    secrets = logs.secret_values(settings)
+    environment = {
+        name: value for name, value in os.environ.items() if not _withheld(name, value, secrets)
+    }
     environment.update(
         {
             "WINDFARM_ALERT_STATUS": str(summary.get("status")),
@@ -68,7 +91,8 @@ def send(settings: Settings, summary: dict[str, Any]) -> list[str]:
     payload = logs.mask(json.dumps(summary, default=str, sort_keys=True), secrets)
     problems: list[str] = []
     if settings.alert_command:
-        problems += _run_command(settings.alert_command, payload, json.loads(payload))
+        environment = _command_environment(settings, json.loads(payload))
+        problems += _run_command(settings.alert_command, payload, environment)
     if settings.alert_webhook_url:
         problems += _post(settings.alert_webhook_url, payload)
     for problem in problems:
@@ -78,7 +102,7 @@ def send(settings: Settings, summary: dict[str, Any]) -> list[str]:
     return problems
 
 
-def _run_command(command: str, payload: str, summary: dict[str, Any]) -> list[str]:
+def _run_command(command: str, payload: str, environment: dict[str, str]) -> list[str]:
     """The command is split like a shell would, but no shell runs: nothing in the summary can
     be interpreted as shell syntax (wrap it in `sh -c '…'` to pipe)."""
     try:
@@ -87,7 +111,7 @@ def _run_command(command: str, payload: str, summary: dict[str, Any]) -> list[st
             input=payload,
             text=True,
             capture_output=True,
-            env=_command_environment(summary),
+            env=environment,
             timeout=COMMAND_TIMEOUT_SECONDS,
             check=False,
         )

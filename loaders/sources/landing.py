@@ -1,6 +1,6 @@
 """dlt plumbing shared by the three sources: the pipeline that lands a source in `raw` as
-the loader role, what to do about packages an interrupted run left pending, and the
-outcome a source reports to the run.
+the loader role, what to do about packages an earlier run left pending, packages that
+can never load, and the outcome a source reports to the run.
 
 dlt reads its own settings from the environment; `apply_dlt_defaults()` sets the ones this
 project tunes (each can still be overridden by setting the variable), once, when the
@@ -24,6 +24,21 @@ from loaders.settings import Settings
 from loaders.sources.sensor_db import arrow_reader
 
 RAW_DATASET = "raw"
+# PostgreSQL error classes that retrying the same rows cannot change: data exceptions
+# (a byte the encoding refuses, a value out of range), integrity constraint violations,
+# and syntax or access rule violations (a column of another type than the rows').
+_PERMANENT_SQLSTATE_CLASSES = ("22", "23", "42")
+
+
+class PackageSetAside(RuntimeError):
+    """The load package could not load for a reason that will not change: it was aborted
+    (dlt's `abort_packages`) rather than left pending to be retried on every run.
+    `cause`: what PostgreSQL said."""
+
+    def __init__(self, message: str, cause: str) -> None:
+        super().__init__(message)
+        self.cause = cause
+
 
 DLT_DEFAULTS = {
     # dlt gzips its intermediate files by default: most of the load time on these volumes.
@@ -98,20 +113,22 @@ def dlt_pipeline(settings: Settings, name: str) -> tuple[dlt.Pipeline, list[str]
 
 
 def _finish_pending(pipeline: dlt.Pipeline, name: str) -> list[str]:
-    """Finish the packages an interrupted run left, or discard them when they cannot load.
+    """Finish the packages an earlier run left, or set them aside when they cannot load.
 
     Finishing is the default: the package holds rows read from the source that the
-    warehouse does not have yet. A package whose load fails for a reason that will not go
-    away (a row the table refuses, a schema that changed under it) is aborted with dlt's
-    `abort_packages`, said loudly, and the source is marked failed so that the run is
-    partial: this run re-extracts its own window, and the days of the discarded package are
-    reloaded by the next runs' lookback or `run --from … --to … --force`. A transient failure
-    (the database went away again) keeps the package for the next run.
+    warehouse does not have yet (the run was killed, or the database went away during
+    its load). A package whose load fails for a reason that will not go away (a row the
+    table refuses, a schema that changed under it) is aborted with dlt's `abort_packages`,
+    said loudly, and the source is marked failed so that the run is partial: this run
+    re-extracts its own window, and the days of that package are reloaded by the next
+    runs' lookback or `run --from … --to … --force`. A transient failure (the database
+    went away again) keeps the package for the next run.
     """
     pending = [*pipeline.list_extracted_load_packages(), *pipeline.list_normalized_load_packages()]
     logs.event(
         name,
-        f"finishing load package(s) {', '.join(pending)} left pending by an interrupted run",
+        f"finishing load package(s) {', '.join(pending)} that an earlier run extracted but "
+        "did not finish loading (stopped, or the database went away)",
         level="warning",
         source=name,
     )
@@ -119,16 +136,47 @@ def _finish_pending(pipeline: dlt.Pipeline, name: str) -> list[str]:
         pipeline.normalize()
         pipeline.load()
     except PipelineStepFailed as error:
-        if not any(isinstance(cause, DestinationTerminalException) for cause in causes(error)):
+        if not cannot_load(error):
             raise
         pipeline.abort_packages()
         note = (
-            f"discarded load package(s) {', '.join(pending)} left by an interrupted run: they "
+            f"discarded load package(s) {', '.join(pending)} left by an earlier run: they "
             f"cannot be loaded ({describe(error)}); their days must be reloaded"
         )
         logs.event(name, note, level="error", source=name)
         return [note]
-    return [f"finished load package(s) {', '.join(pending)} left by an interrupted run"]
+    return [f"finished load package(s) {', '.join(pending)} left by an earlier run"]
+
+
+def cannot_load(error: BaseException) -> bool:
+    """True when a load failed for a reason that retrying the same package cannot change."""
+    for cause in causes(error):
+        if isinstance(cause, DestinationTerminalException):
+            return True
+        # psycopg2 says `pgcode`, the ADBC driver of the Parquet path `sqlstate`
+        sqlstate = getattr(cause, "pgcode", None) or getattr(cause, "sqlstate", None)
+        if isinstance(sqlstate, str) and sqlstate[:2] in _PERMANENT_SQLSTATE_CLASSES:
+            return True
+    return False
+
+
+def land(pipeline: dlt.Pipeline, data: object, name: str, **options: object) -> object:
+    """`pipeline.run(data)`; a package whose load fails for a reason that will not change
+    is aborted at once (never retried by every later run, blocking its source) and
+    PackageSetAside says why. Any other failure propagates, the package kept pending."""
+    try:
+        return pipeline.run(data, **options)  # type: ignore[arg-type]
+    except PipelineStepFailed as error:
+        if error.step != "load" or not cannot_load(error):
+            raise
+        load_id, cause = error.load_id, describe(error)
+        pipeline.abort_packages()
+        note = (
+            f"set aside load package {load_id}: PostgreSQL refuses its rows ({cause}); "
+            "it will not be retried"
+        )
+        logs.event(name, note, level="error", source=name)
+        raise PackageSetAside(note, cause) from None
 
 
 def causes(error: BaseException) -> Iterator[BaseException]:
@@ -139,11 +187,16 @@ def causes(error: BaseException) -> Iterator[BaseException]:
         seen.add(id(current))
         yield current
         nested = getattr(current, "exception", None)
-        current = (
-            nested
-            if isinstance(nested, BaseException)
-            else (current.__cause__ or current.__context__)
-        )
+        if not isinstance(nested, BaseException):
+            nested = getattr(current, "client_exception", None)  # dlt's job retries
+        if isinstance(nested, BaseException):
+            current = nested
+        elif current.__cause__ is not None or current.__suppress_context__:
+            # `raise … from None`: the error said all there is to say (the weather client's
+            # message names the request; the JSON parser's own error does not)
+            current = current.__cause__
+        else:
+            current = current.__context__
 
 
 def describe(error: BaseException) -> str:

@@ -221,6 +221,21 @@ def test_window_from(settings: Settings, reprocess_days: int) -> str:
     return ALL_DAYS if first is None else first.isoformat()
 
 
+def _explained(result: dict) -> str | None:
+    """dbt's message, and for a failed test what failed and how to see the rows (dbt says
+    only `Got 2 results, configured to fail if != 0`)."""
+    message = result.get("message")
+    node = str(result.get("unique_id", ""))
+    if not node.startswith("test.") or not result.get("failures"):
+        return message
+    name = node.split(".")[2] if node.count(".") >= 2 else node
+    return (
+        f"{result['failures']} row(s) break test {name}; list them with "
+        f"`dbt test --project-dir dbt_project --select {name} --store-failures` "
+        f"(dbt: {message})"
+    )
+
+
 def build(settings: Settings, *extra: str, test_window: str | None = None) -> DbtOutcome:
     """`dbt build` (with the `dbt_build_args` setting, then `extra`); failures are returned
     with their node and message, never raised.
@@ -249,7 +264,7 @@ def build(settings: Settings, *extra: str, test_window: str | None = None) -> Db
         return DbtOutcome(status="error")
     results = json.loads(results_path.read_text(encoding="utf-8"))
     failures = [
-        {"node": r["unique_id"], "status": r["status"], "message": r.get("message")}
+        {"node": r["unique_id"], "status": r["status"], "message": _explained(r)}
         for r in results.get("results", [])
         if r["status"] in ("error", "fail", "runtime error")
     ]

@@ -122,7 +122,8 @@ def test_no_registry_and_no_sites_is_a_clear_error(
     with pytest.raises(ValueError, match="set WINDFARM_WEATHER_SITES"):
         weather_load.registry_sites(no_registry)
     missing = replace(no_registry, sensor_db_url=f"sqlite:///{tmp_path / 'missing.db'}")
-    with pytest.raises(FileNotFoundError, match="missing.db does not exist"):
+    # said as the weather's problem with the sensor database, and what to do about it
+    with pytest.raises(ValueError, match="missing.db does not exist.*WINDFARM_WEATHER_SITES="):
         weather_load.registry_sites(missing)
     with pytest.raises(ValueError, match="expected CODE=latitude,longitude"):
         weather_load.registry_sites(replace(weather_settings, weather_sites="AAA=48.45"))

@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from loaders import logs
 from loaders.privacy.pseudonymise import Pseudonymiser
+from loaders.sources import untrusted
 from loaders.sources.production_csv import inbox, parsing
 from loaders.sources.production_csv.specs import (
     FILE_SPECS,
@@ -45,7 +46,18 @@ class CsvStats:
     refused_files: dict[str, str] = field(default_factory=dict)
     skipped_files: dict[str, str] = field(default_factory=dict)
     loaded_files: dict[str, str] = field(default_factory=dict)  # name -> sha256
-    to_archive: dict[str, str] = field(default_factory=dict)  # name -> sha256
+    to_archive: dict[str, inbox.InboxFile] = field(default_factory=dict)
+    to_refuse: dict[str, inbox.InboxFile] = field(default_factory=dict)
+
+    def refuse(self, file: inbox.InboxFile, reason: str) -> None:
+        """The file is refused as a whole: its counts go, it is moved to refused/ after
+        the load (and any of its rows already handed on are deleted then)."""
+        for counts in (self.rows_read, self.rows_loaded, self.rows_rejected):
+            counts.pop(file.name, None)
+        self.loaded_files.pop(file.name, None)
+        self.to_archive.pop(file.name, None)
+        self.refused_files[file.name] = reason
+        self.to_refuse[file.name] = file
 
 
 class RefusedFileError(ValueError):
@@ -83,6 +95,10 @@ def _parse_row(
     for column in spec.columns:
         index = positions.get(column.target)
         text = fields[index] if index is not None else ""
+        control = untrusted.control_character(text)
+        if control:
+            problems.append(f"{column.header}: control character {control} in the value")
+            continue
         try:
             value = column.parse(text, column.header)
         except parsing.FieldError as error:
@@ -100,14 +116,76 @@ def _parse_row(
     return row, problems
 
 
+def _harmless(text: str) -> bool:
+    """A cell that is no personal data whatever its column: blank, or a date (a number may
+    be a phone or a badge number)."""
+    if not text.strip():
+        return True
+    for parse in (parsing.parse_date, parsing.parse_local_datetime):
+        try:
+            parse(text, "")
+        except parsing.FieldError:
+            continue
+        return True
+    return False
+
+
+def _rejected_line(
+    spec: FileSpec,
+    positions: dict[str, int],
+    fields: list[str],
+    width: int,
+    pseudonymiser: Pseudonymiser,
+    separator: str,
+) -> str:
+    """The record as kept in the rejected table, personal data pseudonymised by meaning:
+    in a record of the header's shape, a cell stays in clear only if its column is known
+    and not personal (a column the spec does not know may hold anything); in a record of
+    another shape no cell's meaning is known, so only blanks and dates stay."""
+    if len(fields) == width:
+        clear = {
+            positions[column.target]
+            for column in spec.columns
+            if not column.personal and column.target in positions
+        }
+        cells = [
+            cell if index in clear else (pseudonymiser.token(cell) or "")
+            for index, cell in enumerate(fields)
+        ]
+    else:
+        cells = [cell if _harmless(cell) else (pseudonymiser.token(cell) or "") for cell in fields]
+    return untrusted.printable(separator.join(cells))
+
+
 def _records(handle, separator: str) -> Iterator[tuple[int, list[str]]]:  # noqa: ANN001
     """(first line number, fields) of each record after the header (line 1); a quoted
-    field may span lines."""
+    field may span lines. A record the CSV reader refuses refuses the file, naming the line."""
     reader = csv.reader(handle, delimiter=separator)
     previous_end = 1
-    for fields in reader:
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise RefusedFileError(
+                f"line {previous_end + 1}: the CSV reader refuses the record ({error}); "
+                "fix the export and drop it again"
+            ) from None
         yield previous_end + 1, fields
         previous_end = reader.line_num + 1
+
+
+def check_records(path: Path, encoding: str, name: str) -> None:
+    """Read every record once without keeping any, so that a file the CSV reader refuses
+    is refused before any of its rows is handed on (RefusedFileError naming the line)."""
+    with path.open(encoding=encoding, newline="") as handle:
+        separator = parsing.detect_separator(handle.readline())
+        try:
+            for _ in _records(handle, separator):
+                pass
+        except RefusedFileError as error:
+            raise RefusedFileError(f"{name}: {error}") from None
 
 
 def read_file(
@@ -116,27 +194,26 @@ def read_file(
     encoding: str,
     pseudonymiser: Pseudonymiser,
     stats: CsvStats,
+    name: str | None = None,
 ) -> Iterator[tuple[FileSpec, bool, pa.Table]]:
-    """Yield (spec, is_rejected, Arrow batch) for one file, streaming."""
+    """Yield (spec, is_rejected, Arrow batch) for one file, streaming. `name`: the file's
+    name in the inbox when `path` is the copy read (inbox.take)."""
+    name = name or path.name
+    check_records(path, encoding, name)
     with path.open(encoding=encoding, newline="") as handle:
         header_line = handle.readline()
         separator = parsing.detect_separator(header_line)
         header = next(csv.reader([header_line], delimiter=separator), [])
-        spec, positions = match_spec(path, header)
-        origin = {"_source_file": path.name, "_source_file_sha256": sha256}
+        spec, positions = match_spec(Path(name), header)
+        origin = {"_source_file": name, "_source_file_sha256": sha256}
         read = loaded = rejected = 0
         good: list[dict] = []
         bad: list[dict] = []
-        personal = [
-            positions[c.target] for c in spec.columns if c.personal and c.target in positions
-        ]
+        personal = [c.target for c in spec.columns if c.personal]
         for line, fields in _records(handle, separator):
             if not any(value.strip() for value in fields):
                 continue
             read += 1
-            for index in personal:
-                if index < len(fields):
-                    fields[index] = pseudonymiser.token(fields[index]) or ""
             row, problems = _parse_row(spec, positions, fields, len(header))
             if problems:
                 rejected += 1
@@ -144,12 +221,17 @@ def read_file(
                     {
                         **origin,
                         "_source_line": line,
-                        "raw_line": separator.join(fields),
-                        "reason": "; ".join(problems),
+                        "raw_line": _rejected_line(
+                            spec, positions, fields, len(header), pseudonymiser, separator
+                        ),
+                        "reason": untrusted.printable("; ".join(problems)),
                     }
                 )
             else:
                 loaded += 1
+                for target in personal:
+                    value = row.get(target)
+                    row[target] = pseudonymiser.token(value) if isinstance(value, str) else None
                 good.append({**row, **origin, "_source_line": line})
             if len(good) >= BATCH_ROWS:
                 yield spec, False, pa.Table.from_pylist(good, schema=spec.schema)
@@ -158,17 +240,16 @@ def read_file(
                 yield spec, True, pa.Table.from_pylist(bad, schema=REJECTED_SCHEMA)
                 bad = []
             if read % PROGRESS_ROWS == 0:
-                logs.event("production_csv", f"{path.name}: {read:,} rows read so far")
+                logs.event("production_csv", f"{name}: {read:,} rows read so far")
         if good:
             yield spec, False, pa.Table.from_pylist(good, schema=spec.schema)
         if bad:
             yield spec, True, pa.Table.from_pylist(bad, schema=REJECTED_SCHEMA)
-    stats.rows_read[path.name] = read
-    stats.rows_loaded[path.name] = loaded
-    stats.rows_rejected[path.name] = rejected
+    stats.rows_read[name] = read
+    stats.rows_loaded[name] = loaded
+    stats.rows_rejected[name] = rejected
     logs.event(
-        "production_csv",
-        f"{path.name}: {read:,} rows read, {loaded:,} loaded, {rejected:,} rejected",
+        "production_csv", f"{name}: {read:,} rows read, {loaded:,} loaded, {rejected:,} rejected"
     )
 
 
@@ -186,19 +267,56 @@ def _already_loaded(
     return None
 
 
+def take_inbox(folder: Path, stats: CsvStats) -> list[inbox.InboxFile]:
+    """Every CSV file of the inbox copied aside and hashed (inbox.take). A file whose name
+    cannot be recorded is refused at once; one that cannot be read now stays for the
+    next run; both are named in the run's errors."""
+    taken = []
+    for path in inbox.inbox_files(folder):
+        problem = inbox.name_problem(path)
+        if problem:
+            shown = inbox.shown_name(path)
+            moved = inbox.refuse_name(folder, path, f"{shown}: {problem}")
+            stats.refused_files[shown] = f"{shown}: {problem}"
+            logs.event(
+                "production_csv",
+                f"refused {shown}: {problem} (moved to {moved.name})",
+                level="warning",
+            )
+            continue
+        try:
+            taken.append(inbox.take(folder, path))
+        except inbox.ChangedWhileReadError as error:
+            stats.skipped_files[path.name] = str(error)
+            logs.event("production_csv", str(error), level="warning")
+        except OSError as error:  # unreadable now: left in the inbox for the next run
+            stats.refused_files[path.name] = f"{path.name}: cannot be read now, {error}"
+            logs.event("production_csv", f"could not read {path.name}: {error}", level="warning")
+    return taken
+
+
 @dlt.source(name="production_csv", max_table_nesting=0)
 def production_csv_source(
     inbox_dir: str,
     pseudonymiser: Pseudonymiser,
     stats: CsvStats,
     loaded: dict[str, set[str]] | None = None,
+    files: list[inbox.InboxFile] | None = None,
 ) -> list:
-    """Every CSV file of the inbox, each to the table its header says. `loaded` is
-    {file name: content hashes in the warehouse}; a version already there is skipped."""
+    """Every CSV file of the inbox (or `files`, taken already), each to the table its
+    header says. `loaded` is {file name: content hashes in the warehouse}; a version
+    already there is skipped. Whatever a file holds, it is refused alone (with why) and
+    the others are read: a refusal before its first row is the rule (header, records the
+    CSV reader refuses); a failure later is recorded the same way, and the load deletes
+    the rows of that file already handed on."""
     folder = Path(inbox_dir)
     if not folder.is_dir():
-        raise FileNotFoundError(f"CSV inbox {folder} does not exist or is not a folder")
+        raise FileNotFoundError(
+            f"CSV inbox {folder} does not exist or is not a folder: create it or set "
+            "WINDFARM_CSV_INBOX"
+        )
     known = loaded or {}
+    chosen = files if files is not None else take_inbox(folder, stats)
 
     @dlt.resource(
         name="production_exports",
@@ -207,18 +325,17 @@ def production_csv_source(
     )
     def production_exports() -> Iterator[object]:
         seen: dict[str, str] = {}  # sha256 -> file name, in this run
-        for path in inbox.inbox_files(folder):
-            sha256, encoding = parsing.inspect_file(path)
-            skip = _already_loaded(path.name, sha256, known, seen)
+        for file in chosen:
+            skip = _already_loaded(file.name, file.sha256, known, seen)
             if skip:
-                stats.skipped_files[path.name] = skip
-                stats.to_archive[path.name] = sha256
-                logs.event("production_csv", f"{path.name}: skipped, {skip}")
+                stats.skipped_files[file.name] = skip
+                stats.to_archive[file.name] = file
+                logs.event("production_csv", f"{file.name}: skipped, {skip}")
                 continue
-            seen[sha256] = path.name
+            seen[file.sha256] = file.name
             try:
                 for spec, is_rejected, batch in read_file(
-                    path, sha256, encoding, pseudonymiser, stats
+                    file.copy, file.sha256, file.encoding, pseudonymiser, stats, name=file.name
                 ):
                     yield dlt.mark.with_hints(
                         batch,
@@ -231,17 +348,15 @@ def production_csv_source(
                         create_table_variant=True,
                     )
             except RefusedFileError as error:
-                stats.refused_files[path.name] = str(error)
-                moved = inbox.refuse(folder, path, sha256, str(error))
-                logs.event("production_csv", f"refused {error} (moved to {moved})", level="warning")
+                stats.refuse(file, str(error))
+                logs.event("production_csv", f"refused {error}", level="warning")
                 continue
-            except OSError as error:  # unreadable now: left in the inbox for the next run
-                stats.refused_files[path.name] = f"{path.name}: {error}"
-                logs.event(
-                    "production_csv", f"could not read {path.name}: {error}", level="warning"
-                )
+            except Exception as error:  # noqa: BLE001 - one file must not stop the others
+                reason = f"{file.name}: cannot be read: {type(error).__name__}: {error}"
+                stats.refuse(file, untrusted.printable(reason)[:2000])
+                logs.event("production_csv", f"refused {reason[:500]}", level="warning")
                 continue
-            stats.loaded_files[path.name] = sha256
-            stats.to_archive[path.name] = sha256
+            stats.loaded_files[file.name] = file.sha256
+            stats.to_archive[file.name] = file
 
     return [production_exports]

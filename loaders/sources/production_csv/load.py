@@ -1,16 +1,64 @@
 """Load the production department's CSV inbox into `raw`, then tidy the inbox: rows of
-superseded file versions removed, processed files archived."""
+superseded file versions removed, processed files archived, refused files set aside.
+
+Reading, parsing and landing are apart, so that no file can block another or a later run:
+every file is copied aside and hashed first (`take_inbox`); the source parses the copies
+and refuses a file alone, with why; and if PostgreSQL still refuses the rows of the load
+package (a reason that will not change), the package is set aside (`landing.land`) and
+the files are landed one by one, so that only the file(s) it refuses are refused.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import dlt
+
 from loaders import logs, warehouse
 from loaders.privacy.pseudonymise import Pseudonymiser
 from loaders.settings import Settings
+from loaders.sources import landing
 from loaders.sources.landing import RAW_DATASET, SourceOutcome, dlt_pipeline, row_counts
-from loaders.sources.production_csv import EXPORT_TABLES, CsvStats, production_csv_source
+from loaders.sources.production_csv import (
+    EXPORT_TABLES,
+    CsvStats,
+    production_csv_source,
+    take_inbox,
+)
 from loaders.sources.production_csv import inbox as csv_inbox
+
+
+def _land(
+    pipeline: dlt.Pipeline,
+    inbox_dir: Path,
+    pseudonymiser: Pseudonymiser,
+    stats: CsvStats,
+    loaded: dict[str, set[str]],
+    files: list[csv_inbox.InboxFile],
+) -> dict[str, int]:
+    """Land the files in one package; if PostgreSQL refuses it for good, one package per
+    file, each file it still refuses refused alone. Returns rows per table."""
+
+    def source(chosen: list[csv_inbox.InboxFile]) -> object:
+        return production_csv_source(str(inbox_dir), pseudonymiser, stats, loaded, files=chosen)
+
+    try:
+        landing.land(pipeline, source(files), "production_csv")
+        return row_counts(pipeline)
+    except landing.PackageSetAside as error:
+        logs.event("production_csv", f"{error}; landing the files one by one", level="warning")
+    rows: dict[str, int] = {}
+    for file in files:
+        if file.name in stats.to_refuse:
+            continue
+        try:
+            landing.land(pipeline, source([file]), "production_csv")
+        except landing.PackageSetAside as error:
+            stats.refuse(file, f"{file.name}: PostgreSQL refuses its rows ({error.cause})")
+            continue
+        for table, count in row_counts(pipeline).items():
+            rows[table] = rows.get(table, 0) + count
+    return rows
 
 
 def load_production_csv(settings: Settings, pseudonymiser: Pseudonymiser) -> SourceOutcome:
@@ -20,25 +68,44 @@ def load_production_csv(settings: Settings, pseudonymiser: Pseudonymiser) -> Sou
     stats = CsvStats()
     pipeline, notes = dlt_pipeline(settings, "production_csv")
     inbox_dir = Path(settings.csv_inbox)
-    connection = warehouse.connect(settings, "loader")
-    try:
-        loaded = csv_inbox.loaded_versions(connection, RAW_DATASET, EXPORT_TABLES)
-        connection.rollback()
-        pipeline.run(production_csv_source(str(inbox_dir), pseudonymiser, stats, loaded))
-        purged = csv_inbox.purge_superseded(
-            connection, RAW_DATASET, EXPORT_TABLES, stats.loaded_files
+    if not inbox_dir.is_dir():
+        raise FileNotFoundError(
+            f"CSV inbox {inbox_dir} does not exist or is not a folder: create it or set "
+            "WINDFARM_CSV_INBOX"
         )
+    csv_inbox.clear_reading(inbox_dir)
+    files = take_inbox(inbox_dir, stats)
+    try:
+        connection = warehouse.connect(settings, "loader")
+        try:
+            loaded = csv_inbox.loaded_versions(connection, RAW_DATASET, EXPORT_TABLES)
+            connection.rollback()
+            rows = _land(pipeline, inbox_dir, pseudonymiser, stats, loaded, files)
+            purged = csv_inbox.purge_superseded(
+                connection, RAW_DATASET, EXPORT_TABLES, stats.loaded_files
+            )
+            csv_inbox.purge_file_versions(
+                connection,
+                RAW_DATASET,
+                EXPORT_TABLES,
+                {name: file.sha256 for name, file in stats.to_refuse.items()},
+            )
+        finally:
+            connection.close()
+        if purged:
+            logs.event("production_csv", f"{purged:,} rows of earlier file versions removed")
+        for file in stats.to_archive.values():
+            csv_inbox.archive(inbox_dir, file)
+        for name, file in stats.to_refuse.items():
+            moved = csv_inbox.refuse(inbox_dir, file, stats.refused_files[name])
+            logs.event("production_csv", f"{name} moved to {moved.parent.name}/{moved.name}")
     finally:
-        connection.close()
-    if purged:
-        logs.event("production_csv", f"{purged:,} rows of earlier file versions removed")
-    for name, sha256 in stats.to_archive.items():
-        csv_inbox.archive(inbox_dir, inbox_dir / name, sha256)
+        csv_inbox.clear_reading(inbox_dir)
     error = "; ".join(stats.refused_files.values()) if stats.refused_files else None
     outcome = SourceOutcome(
         "production_csv",
         ok=not stats.refused_files,
-        rows=row_counts(pipeline),
+        rows=rows,
         details={
             "rows_read": stats.rows_read,
             "rows_loaded": stats.rows_loaded,

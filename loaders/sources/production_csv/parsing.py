@@ -24,8 +24,11 @@ import codecs
 import hashlib
 import re
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
 LOCAL_ZONE = ZoneInfo("Europe/Paris")
@@ -58,14 +61,18 @@ def header_key(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", ascii_only.casefold())
 
 
-def inspect_file(path: Path) -> tuple[str, str]:
+def inspect_file(path: Path, copy_to: Path | None = None) -> tuple[str, str]:
     """(SHA-256 of the bytes, the first encoding that decodes them all), in one streamed
-    pass: memory does not grow with the file."""
+    pass: memory does not grow with the file. With `copy_to`, the bytes hashed are also
+    written there: reading that copy afterwards reads exactly the version hashed, even if
+    the file is replaced meanwhile."""
     digest = hashlib.sha256()
     decoders = {name: codecs.getincrementaldecoder(name)() for name in ENCODINGS[:-1]}
-    with path.open("rb") as handle:
+    with path.open("rb") as handle, _copy_target(copy_to) as copy:
         for block in iter(lambda: handle.read(_BLOCK), b""):
             digest.update(block)
+            if copy is not None:
+                copy.write(block)
             for name, decoder in list(decoders.items()):
                 try:
                     decoder.decode(block)
@@ -78,6 +85,15 @@ def inspect_file(path: Path) -> tuple[str, str]:
             del decoders[name]
     encoding = next((name for name in ENCODINGS if name in decoders), ENCODINGS[-1])
     return digest.hexdigest(), encoding
+
+
+@contextmanager
+def _copy_target(path: Path | None) -> Iterator[BinaryIO | None]:
+    if path is None:
+        yield None
+        return
+    with path.open("xb") as handle:
+        yield handle
 
 
 def detect_encoding(path: str) -> str:

@@ -29,22 +29,27 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
+from dlt.common.exceptions import SourceSectionNotAvailable
 
 from loaders import logs
 from loaders.privacy.pseudonymise import Pseudonymiser
 from loaders.sources.sensor_db import arrow_reader
 from loaders.sources.sensor_db import window as windows
 from loaders.sources.sensor_db.frames import (
+    UNPLACEABLE,
     SensorDbStats,
+    has_control_character,
     narrow_chunk,
     reasons_for,
     regroup_by_timestamp,
     rejected_rows,
     to_numbers,
     to_utc,
+    unplaceable,
     wide_chunk,
 )
 from loaders.sources.sensor_db.mapping import NARROW, HistorianMapping, load_mapping
+from loaders.sources.untrusted import printable
 
 __all__ = [
     "ALARM_TABLE",
@@ -150,10 +155,20 @@ def _arrow(frame: pd.DataFrame) -> pa.Table:
 def source_engine(url: str) -> sa.Engine:
     """An engine on the sensor database. A SQLite file that does not exist is an error
     naming it (SQLAlchemy would quietly create an empty one)."""
-    parsed = sa.make_url(url)
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError:
+        raise ValueError(
+            "sensor_db_url (WINDFARM_SENSOR_DB_URL) is not a database URL (its value is not "
+            "shown: it may hold a password); expected e.g. sqlite:///path/to/sensor.db or "
+            "postgresql://user@host/database"
+        ) from None
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         if not Path(parsed.database).is_file():
-            raise FileNotFoundError(f"sensor database file {parsed.database} does not exist")
+            raise FileNotFoundError(
+                f"sensor database file {parsed.database} does not exist (sensor_db_url, "
+                "WINDFARM_SENSOR_DB_URL)"
+            )
     return sa.create_engine(url)
 
 
@@ -199,7 +214,13 @@ def _measurement_items(
                 level="warning",
             )
     # the window's rows, and those without a timestamp (read and rejected, not skipped)
-    in_window = windows.parts(table.c[mapping.timestamp_column], start, end)
+    in_window = windows.parts(
+        table.c[mapping.timestamp_column],
+        start,
+        end,
+        engine.dialect.name,
+        _rows_to_check(engine, table, mapping),
+    )
     window = (pd.Timestamp(start, tz="UTC"), pd.Timestamp(end, tz="UTC"))
     batches = arrow_reader.read_batches(engine, table, mapping, in_window, table_name)
     if batches is None:
@@ -237,6 +258,33 @@ def _measurement_items(
         )
         skip = _sorted_ids(handed_on_ids)
         yield from _pandas_items(engine, table, mapping, in_window, window, stats, skip)
+
+
+CHECKED_THROUGH = "timestamps_checked_through_row_id"
+
+
+def _rows_to_check(
+    engine: sa.Engine, table: sa.Table, mapping: HistorianMapping
+) -> tuple[sa.Column, int, int] | None:
+    """(row id column, checked through, newest): the rows whose timestamp form this run
+    checks (window.parts), and, in dlt's state, where the next run starts. None without a
+    row id column (every run checks every row)."""
+    if not mapping.row_id_column:
+        return None
+    row_id = table.c[mapping.row_id_column]
+    with engine.connect() as connection:
+        newest = connection.execute(sa.select(sa.func.max(row_id))).scalar()
+    try:
+        state = dlt.current.resource_state()
+    except SourceSectionNotAvailable:  # read outside a pipeline (tests): check every row
+        state = {}
+    checked_through = int(state.get(CHECKED_THROUGH, {}).get(table.name, -1))
+    try:
+        newest = int(newest) if newest is not None else checked_through
+    except (TypeError, ValueError):  # a row id that is no number: check every row
+        return None
+    state.setdefault(CHECKED_THROUGH, {})[table.name] = newest
+    return row_id, checked_through, newest
 
 
 def _sorted_ids(arrays: list[pa.Array]) -> np.ndarray:
@@ -312,8 +360,10 @@ def _alarm_reasons(
     """Why each alarm row cannot be loaded; empty when it can."""
     problems = [
         (started.isna(), "started_at_utc missing or not parseable"),
+        (unplaceable(frame["started_at_utc"]) & started.notna(), f"started_at_utc: {UNPLACEABLE}"),
         (ended.isna() & frame["ended_at_utc"].notna(), "ended_at_utc not parseable"),
         (turbines.isna() | (turbines == ""), "turbine id missing"),
+        (has_control_character(turbines), "turbine id holds a control character"),
         (bad_code | codes.isna() | (codes.fillna(0) % 1 != 0), "alarm_code not an integer"),
         (pd.to_numeric(frame["id"], errors="coerce").isna(), "id missing"),
     ]
@@ -365,6 +415,11 @@ def sensor_db_source(
         if "commissioned_on" in frame:
             frame["commissioned_on"] = pd.to_datetime(frame["commissioned_on"]).dt.date
         frame["_source_table"] = turbine_table
+        for column in frame.select_dtypes(include=["object", "string"]).columns:
+            # no row of the registry is rejected: a control character is shown, not loaded
+            frame[column] = frame[column].map(
+                lambda value: printable(value) if isinstance(value, str) else value
+            )
         yield row_ids.add(pa.Table.from_pandas(frame, preserve_index=False))
 
     @dlt.resource(name="scada_measurements", write_disposition=DELETE_INSERT)
@@ -399,11 +454,10 @@ def sensor_db_source(
                 f"alarm table {alarm_table!r} has no column(s) {', '.join(missing)}: "
                 "expose the alarms through a view with these names (docs/sources.md)"
             )
-        started_column = alarms.c.started_at_utc
-        low, high = windows.sql_bounds(started_column, start, end)
-        query = sa.select(*[alarms.c[name] for name in ALARM_COLUMNS]).where(
-            started_column >= low, started_column < high
-        )
+        # the window's alarms, and those whose start is missing or cannot be placed by day
+        # (read to be rejected with their reason, not left unread)
+        alarm_window = windows.parts(alarms.c.started_at_utc, start, end, engine.dialect.name)
+        query = windows.select_rows([alarms.c[name] for name in ALARM_COLUMNS], alarm_window, [])
         frame = pd.read_sql(query, engine)
         turbines = frame["turbine_id"].astype("string").str.strip()
         series = pd.DataFrame({"turbine": turbines})

@@ -31,6 +31,7 @@ from loaders import logs
 from loaders.signals import canonical_averages
 from loaders.sources.sensor_db import window as windows
 from loaders.sources.sensor_db.mapping import NARROW, HistorianMapping
+from loaders.sources.untrusted import CONTROL_PATTERN
 
 __all__ = ["BATCH_ROWS", "ReadingStopped", "clean_batch", "read_batches"]
 
@@ -204,7 +205,12 @@ def clean_batch(
     if measured_at is None or not pa.types.is_string(turbine.type):
         return None
     turbine = pc.utf8_trim_whitespace(turbine)
-    if measured_at.null_count or turbine.null_count or pc.any(pc.equal(turbine, "")).as_py():
+    if (
+        measured_at.null_count
+        or turbine.null_count
+        or pc.any(pc.equal(turbine, "")).as_py()
+        or pc.any(pc.match_substring_regex(turbine, CONTROL_PATTERN)).as_py()
+    ):
         return None  # rows to reject: wide_chunk writes them with their reasons
     row_id = (
         pc.cast(batch.column(mapping.row_id_column), pa.int64())

@@ -25,6 +25,8 @@ import pandas as pd
 
 from loaders.signals import canonical_averages
 from loaders.sources.sensor_db.mapping import HistorianMapping
+from loaders.sources.sensor_db.window import ISO_DAY
+from loaders.sources.untrusted import CONTROL_PATTERN, printable
 
 # A time, then an offset: an aware ISO timestamp (a bare date's "-01" is not an offset).
 _OFFSET = r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$"
@@ -101,6 +103,30 @@ def to_utc(values: pd.Series, zone: str, series_keys: pd.DataFrame) -> pd.Series
     return pd.concat(parts).reindex(values.index)
 
 
+def unplaceable(values: pd.Series) -> pd.Series:
+    """Timestamps stored as text (or numbers) that do not start `YYYY-MM-DD`: the run's day
+    filter cannot place them (window.parts reads them apart), so they are rejected
+    whatever they would parse to: never loaded under a day that was not asked for."""
+    if isinstance(values.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(
+        values.dtype
+    ):
+        return pd.Series(False, index=values.index)
+    iso = values.astype("string").str.match(ISO_DAY.pattern, na=True).astype(bool)
+    return values.notna() & ~iso
+
+
+UNPLACEABLE = (
+    "timestamp not written YYYY-MM-DD hh:mm (the form the historian is read by day in): "
+    "fix the row in the source"
+)
+
+
+def has_control_character(texts: pd.Series) -> pd.Series:
+    """Mask of the texts holding a control character (untrusted.CONTROL): PostgreSQL
+    refuses NUL, and one such value would fail the whole load."""
+    return texts.astype("string").str.contains(CONTROL_PATTERN, regex=True, na=False)
+
+
 def to_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """(float values, mask of values that are present but not numbers)."""
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
@@ -172,17 +198,23 @@ def _row_ids(chunk: pd.DataFrame, mapping: HistorianMapping) -> pd.Series:
 
 def _keys(
     chunk: pd.DataFrame, mapping: HistorianMapping
-) -> tuple[pd.Series, pd.Series, list[tuple[pd.Series, str]]]:
+) -> tuple[pd.Series, pd.Series, pd.Series, list[tuple[pd.Series, str]]]:
+    """(turbine ids, UTC times, mask of the timestamps the day filter cannot place, the
+    problems of the keys)."""
     turbines = chunk[mapping.turbine_column].astype("string").str.strip()
     series = pd.DataFrame({"turbine": turbines})
     if mapping.tag_column:
         series["tag"] = chunk[mapping.tag_column].astype("string").str.strip()
-    measured_at = to_utc(chunk[mapping.timestamp_column], mapping.timestamp_zone, series)
+    stamps = chunk[mapping.timestamp_column]
+    measured_at = to_utc(stamps, mapping.timestamp_zone, series)
+    misplaced = unplaceable(stamps)
     problems = [
         (measured_at.isna(), "timestamp missing or not parseable"),
+        (misplaced & measured_at.notna(), UNPLACEABLE),
         (turbines.isna() | (turbines == ""), "turbine id missing"),
+        (has_control_character(turbines), "turbine id holds a control character"),
     ]
-    return turbines, measured_at, problems
+    return turbines, measured_at, misplaced, problems
 
 
 def wide_chunk(
@@ -193,7 +225,7 @@ def wide_chunk(
     stats: SensorDbStats,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(clean, rejected) for a chunk of a wide historian (one column per signal)."""
-    turbines, measured_at, problems = _keys(chunk, mapping)
+    turbines, measured_at, misplaced, problems = _keys(chunk, mapping)
     row_ids = _row_ids(chunk, mapping)
     frame = pd.DataFrame(
         {"source_row_id": row_ids, "turbine_id": turbines, "measured_at": measured_at}
@@ -205,7 +237,7 @@ def wide_chunk(
     reasons = reasons_for(chunk.index, problems)
     in_window = (measured_at >= window[0]) & (measured_at < window[1])
     # a row of another day (the SQL filter is a day wider) is that day's business
-    rejected = (reasons != "") & (in_window | measured_at.isna())
+    rejected = (reasons != "") & (in_window | measured_at.isna() | misplaced)
     keep = (reasons == "") & in_window
     stats.rows_read += int((rejected | keep).sum())
     stats.rows_rejected += int(rejected.sum())
@@ -226,7 +258,7 @@ def narrow_chunk(
     in `stats.unmapped_tags` (reported, not loaded); a second value of the same tag for the
     same turbine and period is rejected (the first one, in source order, is kept)."""
     assert mapping.tag_column and mapping.value_column
-    turbines, measured_at, problems = _keys(chunk, mapping)
+    turbines, measured_at, misplaced, problems = _keys(chunk, mapping)
     row_ids = _row_ids(chunk, mapping)
     tags = chunk[mapping.tag_column].astype("string").str.strip()
     by_tag = {signal.source_name: signal for signal in mapping.signals}
@@ -235,7 +267,7 @@ def narrow_chunk(
     problems.append((unreadable & mapped, "value is not a number"))
     reasons = reasons_for(chunk.index, problems)
     in_window = (measured_at >= window[0]) & (measured_at < window[1])
-    unmapped = ~mapped & (in_window | measured_at.isna())
+    unmapped = ~mapped & (in_window | measured_at.isna() | misplaced)
     candidate = mapped & in_window & (reasons == "")
     duplicate = pd.Series(False, index=chunk.index)
     duplicate[candidate] = pd.DataFrame(
@@ -244,10 +276,11 @@ def narrow_chunk(
     reasons = reasons.where(
         ~duplicate, "another value of this tag for this turbine and period came first"
     )
-    rejected = mapped & (reasons != "") & (in_window | measured_at.isna())
+    rejected = mapped & (reasons != "") & (in_window | measured_at.isna() | misplaced)
     keep = candidate & ~duplicate
     for tag, count in tags[unmapped].value_counts().items():
-        stats.unmapped_tags[str(tag)] = stats.unmapped_tags.get(str(tag), 0) + int(count)
+        shown = printable(str(tag))
+        stats.unmapped_tags[shown] = stats.unmapped_tags.get(shown, 0) + int(count)
     stats.rows_read += int((rejected | keep | unmapped).sum())
     stats.rows_rejected += int(rejected.sum())
     stats.rows_unmapped += int(unmapped.sum())

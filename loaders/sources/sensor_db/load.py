@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from loaders import logs, warehouse
 from loaders.privacy.pseudonymise import Pseudonymiser
 from loaders.settings import Settings
-from loaders.sources.landing import SourceOutcome, dlt_pipeline, row_counts
+from loaders.sources.landing import SourceOutcome, dlt_pipeline, land, row_counts
 from loaders.sources.sensor_db import SensorDbStats, sensor_db_source
 
 # What the warehouse looks up in raw.scada_measurements: the days a load replaces (dlt's
@@ -53,7 +53,7 @@ def load_sensor_db(
         alarm_table=settings.sensor_alarm_table,
         window_is_new=window_is_new,
     )
-    pipeline.run(source, loader_file_format=sensor_file_format())
+    land(pipeline, source, "sensor_db", loader_file_format=sensor_file_format())
     _index_raw_measurements(settings)
     details: dict[str, object] = {
         "layout": stats.layout,

@@ -26,6 +26,26 @@ SITES_PER_REQUEST = 10
 class WeatherStats:
     rows_read: int = 0
     requests: list[str] = field(default_factory=list)
+    # answers that were not whole (hours missing, a variable absent or only nulls, hours
+    # of days not asked for): the source fails for those days, and the next run asks again
+    problems: list[str] = field(default_factory=list)
+
+
+def incomplete(rows: list[dict], first: date, last: date) -> tuple[list[dict], list[str]]:
+    """(the rows of the days asked for, what is wrong with the answer): an empty or
+    all-null answer is no weather, not a success."""
+    days = (last - first).days + 1
+    asked = [row for row in rows if first <= row["observed_date"] <= last]
+    problems = []
+    if len(asked) != len(rows):
+        problems.append(f"{len(rows) - len(asked)} hour(s) outside {first}..{last} dropped")
+    hours = {row["observed_at"] for row in asked}
+    if len(hours) < 24 * days:
+        problems.append(f"{len(hours)} of {24 * days} hours answered")
+    empty = [v for v in HOURLY_VARIABLES if asked and all(row[v] is None for row in asked)]
+    if empty:
+        problems.append(f"no value at all for {', '.join(empty)}")
+    return asked, problems
 
 
 def date_chunks(start: date, end: date, days: int = CHUNK_DAYS) -> Iterator[tuple[date, date]]:
@@ -101,7 +121,11 @@ def weather_api_source(
                 request, by_site = client.hourly_sites(group, first, last)
                 stats.requests.append(request)
                 for site in group:
-                    rows = by_site[site.site_code]
+                    rows, problems = incomplete(by_site[site.site_code], first, last)
+                    if problems:
+                        stats.problems.append(
+                            f"{request}: site {site.site_code}: {'; '.join(problems)}"
+                        )
                     stats.rows_read += len(rows)
                     yield rows
                 codes = ", ".join(site.site_code for site in group)

@@ -9,8 +9,8 @@ import pandas as pd
 import requests
 import sqlalchemy as sa
 
-from loaders.settings import Settings
-from loaders.sources.landing import SourceOutcome, dlt_pipeline, row_counts
+from loaders.settings import Settings, mask_url_password
+from loaders.sources.landing import SourceOutcome, dlt_pipeline, land, row_counts
 from loaders.sources.sensor_db import reflect, source_engine
 from loaders.sources.weather_api import WeatherStats, oauth2, parse_sites, weather_api_source
 from loaders.sources.weather_api.client import OpenMeteoClient, Site
@@ -21,6 +21,18 @@ def registry_sites(settings: Settings) -> list[Site]:
     each site's turbines in the sensor database's registry."""
     if settings.weather_sites:
         return parse_sites(settings.weather_sites)
+    try:
+        return _registry_sites(settings)
+    except Exception as error:  # noqa: BLE001 - whatever it is, it is the sensor database's
+        said = mask_url_password(" ".join(str(error).split()))[:300] or type(error).__name__
+        raise ValueError(
+            "no weather sites: WINDFARM_WEATHER_SITES is not set, so the sites come from the "
+            f"sensor database's turbine registry, which cannot be read ({said}); fix the "
+            "sensor database or set WINDFARM_WEATHER_SITES=CODE=latitude,longitude;..."
+        ) from None
+
+
+def _registry_sites(settings: Settings) -> list[Site]:
     engine = source_engine(settings.sensor_db_url)
     try:
         registry = (
@@ -84,11 +96,22 @@ def load_weather(settings: Settings, date_from: date, date_to: date) -> SourceOu
         archive_delay_days=settings.weather_archive_delay_days,
         today=datetime.now(UTC).date(),
     )
-    pipeline.run(source)
+    land(pipeline, source, "weather_api")
+    error = None
+    if stats.problems:
+        error = (
+            "incomplete weather answer(s) (days still missing hours are asked again by the "
+            "next run): " + " | ".join(stats.problems)
+        )[:2000]
     outcome = SourceOutcome(
         "weather_api",
-        ok=True,
+        ok=not stats.problems,
         rows=row_counts(pipeline),
-        details={"rows_read": stats.rows_read, "requests": stats.requests},
+        details={
+            "rows_read": stats.rows_read,
+            "requests": stats.requests,
+            "incomplete_answers": stats.problems,
+        },
+        error=error,
     )
     return outcome.add_pending_notes(notes)

@@ -21,6 +21,7 @@ from types import FrameType
 from typing import Any
 
 from loaders import logs, warehouse
+from loaders.privacy.pseudonymise import MissingKeyError
 from loaders.run import alerts, pipeline, runlock, scheduling
 from loaders.settings import DEMO_DIR, PROJECT_ROOT, Settings, load_settings
 
@@ -56,18 +57,34 @@ def _date_range(args: argparse.Namespace) -> tuple[date, date]:
 
 
 def ensure_demo_key(root: Path = PROJECT_ROOT) -> None:
-    """The demo needs a pseudonymisation key: create one in .dlt/secrets.toml (git-ignored)."""
-    secrets_file = root / ".dlt" / "secrets.toml"
-    if os.environ.get("WINDFARM_PSEUDONYM_KEY") or load_settings(root).pseudonym_key:
+    """The demo needs a pseudonymisation key: one in a file of its own (git-ignored, 0600),
+    never beside the database passwords. A key an earlier version wrote to
+    .dlt/secrets.toml is moved there, so the demo's tokens do not change."""
+    settings = load_settings(root)
+    if settings.pseudonym_key or settings.pseudonym_key_command:
         return
-    secrets_file.parent.mkdir(exist_ok=True)
-    existing = secrets_file.read_text(encoding="utf-8") if secrets_file.exists() else ""
-    if "[windfarm]" in existing:
-        raise SystemExit(f"{secrets_file} has a [windfarm] section without pseudonym_key: add one")
-    with secrets_file.open("a", encoding="utf-8") as handle:
-        handle.write(f'\n[windfarm]\npseudonym_key = "{secrets.token_hex(32)}"\n')
-    secrets_file.chmod(0o600)
-    print(f"[demo] created a pseudonymisation key in {secrets_file} (never commit it)")
+    key_file = Path(settings.pseudonym_key_file)
+    if key_file.is_file():
+        return
+    key = _take_key_from_secrets_toml(root / ".dlt" / "secrets.toml") or secrets.token_hex(32)
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(key + "\n")
+    print(f"[demo] pseudonymisation key in {key_file} (its own file; never commit it)")
+
+
+def _take_key_from_secrets_toml(secrets_file: Path) -> str:
+    """The demo key an earlier version kept in secrets.toml, its line removed; or ''."""
+    if not secrets_file.is_file():
+        return ""
+    lines = secrets_file.read_text(encoding="utf-8").splitlines(keepends=True)
+    found = [line for line in lines if line.split("=", 1)[0].strip() == "pseudonym_key"]
+    if not found:
+        return ""
+    key = found[0].split("=", 1)[1].strip().strip("\"'")
+    secrets_file.write_text("".join(line for line in lines if line not in found), "utf-8")
+    return key
 
 
 def command_bootstrap(settings: Settings) -> int:
@@ -237,11 +254,23 @@ def _failure_summary(
     }
 
 
+def command_audit_verify(settings: Settings, args: argparse.Namespace) -> int:
+    """Recompute the audit trail's hash chain: exit 0 intact, 1 broken (each problem named)."""
+    from loaders.run import audit_chain
+
+    report = audit_chain.verify(settings, role=args.role)
+    for line in report.lines():
+        logs.output(line)
+    return 0 if report.ok else 1
+
+
 def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
     alerting = args.command in ("run", "rebuild")
     try:
         if args.command == "bootstrap":
             return command_bootstrap(settings)
+        if args.command in PRIVACY_COMMANDS:
+            return PRIVACY_COMMANDS[args.command](settings, args)
         if args.command == "run":
             return command_run(settings, args)
         if args.command == "rebuild":
@@ -252,7 +281,7 @@ def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
         if alerting:
             alerts.send(settings, _failure_summary(args, "locked", pipeline.EXIT_LOCKED, error))
         return pipeline.EXIT_LOCKED
-    except warehouse.WarehouseError as error:
+    except (warehouse.WarehouseError, MissingKeyError) as error:
         logs.event(args.command, f"error: {error}", level="error", stream="stderr")
         if alerting:
             alerts.send(settings, _failure_summary(args, "failed", pipeline.EXIT_FAILED, error))
@@ -320,7 +349,28 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument(
         "--check", action="store_true", help="exit 1 if a day shown is not loaded successfully"
     )
+    _add_privacy_commands(commands, logging_options)
     return parser
+
+
+def _add_privacy_commands(
+    commands: argparse._SubParsersAction, logging_options: argparse.ArgumentParser
+) -> None:
+    """GDPR and evidence commands (docs/gdpr.md)."""
+    verify = commands.add_parser(
+        "audit-verify",
+        parents=[logging_options],
+        help="recompute the audit trail's hash chain; exit 1 if it is broken",
+    )
+    verify.add_argument(
+        "--role",
+        default="quality_reader",
+        choices=["quality_reader", "transformer", "admin"],
+        help="who connects (default: the auditors' read-only role)",
+    )
+
+
+PRIVACY_COMMANDS = {"audit-verify": command_audit_verify}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,7 +26,8 @@ from pathlib import Path
 
 from psycopg2 import sql
 
-from loaders.privacy.pseudonymise import keyring, normalise
+from loaders.privacy import keys
+from loaders.privacy.pseudonymise import normalise
 from loaders.settings import Settings
 from loaders.warehouse import connect
 
@@ -98,7 +99,7 @@ def tokens_for(settings: Settings, identifiers: list[str]) -> list[str]:
     """Every token the identifiers have under every key still in use."""
     tokens = {
         token
-        for pseudonymiser in keyring(settings.pseudonym_key, settings.pseudonym_previous_keys)
+        for pseudonymiser in keys.keyring(settings)
         for identifier in identifiers
         if (token := pseudonymiser.token(identifier))
     }

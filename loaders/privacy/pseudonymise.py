@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import unicodedata
+from collections.abc import Callable
 
 TOKEN_PREFIX = "psn_"
 TOKEN_HEX_CHARS = 24  # 96 bits: no collision among any plausible number of people
@@ -23,7 +25,16 @@ class MissingKeyError(RuntimeError):
 
 
 def normalise(value: str) -> str:
-    """Case and spacing do not make another person: `  Léa  FONTAINE` is `léa fontaine`."""
+    """Case, accents and spacing do not make another person: `  Léa  FONTAINE`, `LEA
+    Fontaine` and `Le\u0301a fontaine` (a decomposed accent) are all `lea fontaine`.
+    NFKD also folds compatibility forms (ligatures, full-width letters)."""
+    decomposed = unicodedata.normalize("NFKD", " ".join(value.split()).casefold())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def normalise_before_accent_folding(value: str) -> str:
+    """How names were normalised until accents were folded: only for the migration of
+    tokens made then (loaders/privacy/token_migration.py)."""
     return " ".join(value.split()).casefold()
 
 
@@ -33,8 +44,8 @@ class Pseudonymiser:
     def __init__(self, key: str) -> None:
         if not key:
             raise MissingKeyError(
-                "no pseudonymisation key: set WINDFARM_PSEUDONYM_KEY or `pseudonym_key` "
-                "under [windfarm] in .dlt/secrets.toml (make demo creates one)"
+                "no pseudonymisation key: set WINDFARM_PSEUDONYM_KEY or a key file "
+                "(loaders/privacy/keys.py; make demo creates one)"
             )
         self._key = key.encode("utf-8")
 
@@ -47,16 +58,11 @@ class Pseudonymiser:
         generation produced a token without revealing anything about the key."""
         return hmac.new(self._key, KEY_ID_CONTEXT, hashlib.sha256).hexdigest()[:12]
 
-    def token(self, value: str | None) -> str | None:
-        """The token of a value; blanks stay empty, case and spacing do not matter."""
+    def token(
+        self, value: str | None, *, normaliser: Callable[[str], str] = normalise
+    ) -> str | None:
+        """The token of a value; blanks stay empty, case, accents and spacing do not matter."""
         if value is None or not value.strip():
             return None
-        digest = hmac.new(self._key, normalise(value).encode("utf-8"), hashlib.sha256)
+        digest = hmac.new(self._key, normaliser(value).encode("utf-8"), hashlib.sha256)
         return f"{TOKEN_PREFIX}{digest.hexdigest()[:TOKEN_HEX_CHARS]}"
-
-
-def keyring(current_key: str, previous_keys: str = "") -> list[Pseudonymiser]:
-    """The current key first, then the keys used before a rotation (comma-separated):
-    an erasure request must find the person's tokens whichever key made them."""
-    keys = [current_key, *(key.strip() for key in previous_keys.split(",") if key.strip())]
-    return [Pseudonymiser(key) for key in dict.fromkeys(keys)]

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from loaders import logs
-from loaders.privacy.pseudonymise import Pseudonymiser
+from loaders.privacy import keys
 from loaders.reports import write_report
 from loaders.run import audit, recovery, runlock
 from loaders.settings import Settings
@@ -260,8 +260,9 @@ def run(
     cannot be reached.
     """
 
+    pseudonymiser = keys.pseudonymiser(settings)  # refused before anything is written
+
     def load_and_build(run_id: str) -> tuple[list[SourceOutcome], dbt.DbtOutcome]:
-        pseudonymiser = Pseudonymiser(settings.pseudonym_key)
         catch_up = _weather_catch_up(settings, run_id, date_from)
         weather_from = min([date_from, *catch_up])
         sources = [

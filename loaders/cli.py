@@ -207,7 +207,7 @@ Report    {outcome.report_path or "(not written)"}
           latest: {Path(settings.reports_dir) / "latest" / "index.html"}
 Query it  {connection} -U {settings.analyst_user} \\
             -c "select turbine_id, count(*) from core.fct_turbine_measurements group by 1"
-Runs      .venv/bin/python -m loaders status"""
+Runs      .venv/bin/python -m loaders status"""  # noqa: S608 - text for people, not a query
     )
     if settings.pgport != 5432 or settings.pghost != "127.0.0.1":
         print(

@@ -15,7 +15,7 @@ import hmac
 import unicodedata
 from collections.abc import Callable
 
-TOKEN_PREFIX = "psn_"
+TOKEN_PREFIX = "psn_"  # noqa: S105 - a token's prefix, not a password
 TOKEN_HEX_CHARS = 24  # 96 bits: no collision among any plausible number of people
 KEY_ID_CONTEXT = b"windfarm key id"
 

@@ -173,7 +173,7 @@ class OpenMeteoClient:
             base = retry_after
         else:
             base = min(MAX_BACKOFF_SECONDS, self.backoff_seconds * 2 ** (attempt - 1))
-        return base + random.uniform(0, self.backoff_seconds)
+        return base + random.uniform(0, self.backoff_seconds)  # noqa: S311 - retry jitter, not a secret
 
     def get(self, params: dict[str, str]) -> object:
         """The JSON answer of GET <base>/<endpoint>?params, retried as the module says."""

@@ -21,6 +21,7 @@ from types import FrameType
 from typing import Any
 
 from loaders import logs, warehouse
+from loaders.privacy import commands as privacy_commands
 from loaders.privacy.pseudonymise import MissingKeyError
 from loaders.run import alerts, pipeline, runlock, scheduling
 from loaders.settings import DEMO_DIR, PROJECT_ROOT, Settings, load_settings
@@ -254,23 +255,13 @@ def _failure_summary(
     }
 
 
-def command_audit_verify(settings: Settings, args: argparse.Namespace) -> int:
-    """Recompute the audit trail's hash chain: exit 0 intact, 1 broken (each problem named)."""
-    from loaders.run import audit_chain
-
-    report = audit_chain.verify(settings, role=args.role)
-    for line in report.lines():
-        logs.output(line)
-    return 0 if report.ok else 1
-
-
 def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
     alerting = args.command in ("run", "rebuild")
     try:
         if args.command == "bootstrap":
             return command_bootstrap(settings)
-        if args.command in PRIVACY_COMMANDS:
-            return PRIVACY_COMMANDS[args.command](settings, args)
+        if args.command in privacy_commands.COMMANDS:
+            return privacy_commands.run(settings, args)
         if args.command == "run":
             return command_run(settings, args)
         if args.command == "rebuild":
@@ -349,28 +340,8 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument(
         "--check", action="store_true", help="exit 1 if a day shown is not loaded successfully"
     )
-    _add_privacy_commands(commands, logging_options)
+    privacy_commands.add_commands(commands, logging_options)
     return parser
-
-
-def _add_privacy_commands(
-    commands: argparse._SubParsersAction, logging_options: argparse.ArgumentParser
-) -> None:
-    """GDPR and evidence commands (docs/gdpr.md)."""
-    verify = commands.add_parser(
-        "audit-verify",
-        parents=[logging_options],
-        help="recompute the audit trail's hash chain; exit 1 if it is broken",
-    )
-    verify.add_argument(
-        "--role",
-        default="quality_reader",
-        choices=["quality_reader", "transformer", "admin"],
-        help="who connects (default: the auditors' read-only role)",
-    )
-
-
-PRIVACY_COMMANDS = {"audit-verify": command_audit_verify}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -92,6 +92,9 @@ class Settings:
     # Keys used before a rotation, one a line: read by erasure and access requests only
     # (or WINDFARM_PSEUDONYM_PREVIOUS_KEYS, comma-separated; docs/gdpr.md).
     pseudonym_previous_keys_file: str = ""
+    # Retention periods per table and folder (loaders/privacy/retention.py); "" = the
+    # shipped loaders/privacy/retention.csv.
+    retention_policy: str = ""
     sensor_db_url: str = f"sqlite:///{DEMO_DIR / 'sources' / 'sensor.db'}"
     sensor_mapping: str = str(
         PROJECT_ROOT / "loaders" / "sources" / "sensor_db" / "mappings" / "demo_park.csv"

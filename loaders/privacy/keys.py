@@ -122,9 +122,10 @@ def current_key(settings: Settings, root: Path = PROJECT_ROOT) -> str:
     )
 
 
-def pseudonymiser(settings: Settings) -> Pseudonymiser:
-    """What the daily run uses: the current key only."""
-    return Pseudonymiser(current_key(settings))
+def pseudonymiser(settings: Settings, suppressed: frozenset[str] = frozenset()) -> Pseudonymiser:
+    """What the daily run uses: the current key only (and the suppression list of
+    loaders/privacy/rights.py)."""
+    return Pseudonymiser(current_key(settings), suppressed)
 
 
 def previous_keys(settings: Settings) -> list[str]:

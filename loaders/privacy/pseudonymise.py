@@ -41,7 +41,10 @@ def normalise_before_accent_folding(value: str) -> str:
 class Pseudonymiser:
     """Turns a personal value (name, e-mail, badge) into a stable token."""
 
-    def __init__(self, key: str) -> None:
+    def __init__(self, key: str, suppressed: frozenset[str] = frozenset()) -> None:
+        """`suppressed`: digests (`subject_digest`) of the tokens of people whose data must
+        no longer be processed (an upheld objection, a restriction): they load as blanks."""
+        self._suppressed = suppressed
         if not key:
             raise MissingKeyError(
                 "no pseudonymisation key: set WINDFARM_PSEUDONYM_KEY or a key file "
@@ -65,4 +68,13 @@ class Pseudonymiser:
         if value is None or not value.strip():
             return None
         digest = hmac.new(self._key, normaliser(value).encode("utf-8"), hashlib.sha256)
-        return f"{TOKEN_PREFIX}{digest.hexdigest()[:TOKEN_HEX_CHARS]}"
+        token = f"{TOKEN_PREFIX}{digest.hexdigest()[:TOKEN_HEX_CHARS]}"
+        if self._suppressed and subject_digest(token) in self._suppressed:
+            return None
+        return token
+
+
+def subject_digest(token: str) -> str:
+    """How a suppression list names a token without holding it: an erasure that searches
+    the warehouse for the token does not find (and empty) the list itself."""
+    return hashlib.sha256(token.encode("ascii")).hexdigest()

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from loaders import logs
-from loaders.privacy import keys
+from loaders.privacy import keys, retention, rights
 from loaders.reports import write_report
 from loaders.run import audit, recovery, runlock
 from loaders.settings import Settings
@@ -173,6 +173,19 @@ def _weather_catch_up(settings: Settings, run_id: str, date_from: date) -> list[
     return missing
 
 
+def _purge_expired(settings: Settings, run_id: str) -> None:
+    """Retention (loaders/privacy/retention.py): what outlived its period goes, before dbt
+    builds on it. A purge that fails is logged and retried by the next run; it never fails
+    the day's data."""
+    try:
+        report = retention.purge(settings, reference=run_id)
+    except Exception as error:  # noqa: BLE001 - retention is retried tomorrow
+        logs.event("retention", f"purge failed: {error}", level="warning")
+        return
+    level = "warning" if report.errors else "info"
+    logs.event("retention", "; ".join(report.lines()), level=level, purged=report.purged)
+
+
 Work = Callable[[str], tuple[list[SourceOutcome], dbt.DbtOutcome]]
 
 
@@ -260,7 +273,8 @@ def run(
     cannot be reached.
     """
 
-    pseudonymiser = keys.pseudonymiser(settings)  # refused before anything is written
+    # Refused before anything is written; people who objected or are restricted load blank.
+    pseudonymiser = keys.pseudonymiser(settings, rights.suppressed(settings))
 
     def load_and_build(run_id: str) -> tuple[list[SourceOutcome], dbt.DbtOutcome]:
         catch_up = _weather_catch_up(settings, run_id, date_from)
@@ -284,6 +298,7 @@ def run(
         ]
         if catch_up:
             sources[-1].details["caught_up_days"] = [f"{day}" for day in catch_up]
+        _purge_expired(settings, run_id)
         if not build:
             logs.event("dbt", "dbt build deferred: the caller builds once for all its days")
             return sources, dbt.DbtOutcome(status="deferred")

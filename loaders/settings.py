@@ -95,6 +95,9 @@ class Settings:
     # Retention periods per table and folder (loaders/privacy/retention.py); "" = the
     # shipped loaders/privacy/retention.csv.
     retention_policy: str = ""
+    # Staff list (names, e-mails, one a line; never in the repository) that every run
+    # searches for in its reports, logs and dlt files (loaders/run/security_checks.py).
+    pii_scan_values_file: str = ""
     sensor_db_url: str = f"sqlite:///{DEMO_DIR / 'sources' / 'sensor.db'}"
     sensor_mapping: str = str(
         PROJECT_ROOT / "loaders" / "sources" / "sensor_db" / "mappings" / "demo_park.csv"

@@ -22,6 +22,7 @@ ACTIONS = frozenset(
         "restriction",
         "restriction_lifted",
         "retention_purge",
+        "security_check",
         "token_migration",
     }
 )

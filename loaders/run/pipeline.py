@@ -26,7 +26,7 @@ from typing import Any
 from loaders import logs
 from loaders.privacy import keys, retention, rights
 from loaders.reports import write_report
-from loaders.run import audit, recovery, runlock
+from loaders.run import audit, recovery, runlock, security_checks
 from loaders.settings import Settings
 from loaders.sources.landing import SourceOutcome, causes, describe
 from loaders.sources.production_csv.load import load_production_csv
@@ -244,6 +244,8 @@ def _audited(
             dbt_status=dbt_outcome.status,
             report_path=str(report_path) if report_path else None,
         )
+        if with_report:  # the daily run and rebuilds: what an auditor would check
+            security_checks.run(settings, run_id)
         if report_path and not _write_report(settings, run_id):
             outcome.report_path = None
         logs.event(

@@ -13,13 +13,14 @@ import sys
 from collections.abc import Iterator
 from dataclasses import fields, replace
 from datetime import date
+from pathlib import Path
 
 import psycopg2
 import pytest
 from psycopg2 import errorcodes
 
 from loaders import warehouse
-from loaders.run import audit, audit_chain
+from loaders.run import audit, audit_chain, security_checks
 from loaders.settings import PROJECT_ROOT, Settings
 
 RUNTIME_ROLES = ("loader", "transformer", "analyst", "quality_reader")
@@ -178,3 +179,42 @@ def _audit_verify(settings: Settings) -> subprocess.CompletedProcess:
         timeout=120,
         check=False,
     )
+
+
+def test_each_run_checks_grants_chain_and_clear_names_and_journals_it(
+    trail: Settings, database_copy, tmp_path: Path
+) -> None:
+    """What the daily run does after its work (loaders/run/security_checks.py)."""
+    staff = tmp_path / "staff.txt"
+    staff.write_text("Léa Fontaine\nlea.fontaine@energitech.fr\n", encoding="utf-8")
+    page = tmp_path / "reports" / "run-1" / "index.html"
+    page.parent.mkdir(parents=True)
+    page.write_text("<td>LEA FONTAINE</td>", encoding="utf-8")
+    with database_copy(trail, "checks") as copy:
+        checked = replace(
+            copy,
+            pii_scan_values_file=str(staff),
+            reports_dir=str(tmp_path / "reports"),
+            log_dir="",
+            dlt_dir=str(tmp_path / "dlt"),
+        )
+        execute(checked, "admin", "grant select on audit.pipeline_runs to windfarm_analyst")
+
+        results = security_checks.run(checked, "run-checked")
+
+        assert results["audit_chain"]["ok"]
+        assert not results["grants"]["ok"]
+        assert any("windfarm_analyst" in line for line in results["grants"]["drift"])
+        assert results["pii_scan"] == {"ok": False, "files": [str(page)]}
+        connection = warehouse.connect(checked, "quality_reader")
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "select details from audit.privacy_log "
+                    "where action = 'security_check' and reference = 'run-checked'"
+                )
+                [(details,)] = cursor.fetchall()
+        finally:
+            connection.close()
+        assert details["pii_scan"]["files"] == [str(page)]
+        assert "Fontaine" not in str(details)

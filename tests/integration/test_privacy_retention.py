@@ -162,3 +162,10 @@ def test_the_daily_run_purges_and_journals_it(demo) -> None:  # noqa: ANN001
     )
     assert details["errors"] == {}
     assert "raw.maintenance_log" in details["purged"]
+    [(checks,)] = query(
+        settings,
+        "select details from audit.privacy_log where action = 'security_check' and reference = %s",
+        (first.run_id,),
+    )
+    assert checks["grants"] == {"ok": True, "drift": []}
+    assert checks["audit_chain"]["ok"] and checks["audit_chain"]["links"] > 0

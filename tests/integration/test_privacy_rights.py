@@ -174,12 +174,27 @@ def test_tokens_made_before_the_accent_folding_are_migrated(
 def test_an_upheld_objection_erases_the_link_and_keeps_it_out(
     loaded: Settings, tmp_path: Path
 ) -> None:
+    """Her token is also planted where the product writes outside the database (a log
+    line, a quality page) and her name in an export whose extension is upper case."""
     rows = query(loaded, "select count(*) from raw.maintenance_log")
+    token = _tokens(loaded)[0]
+    log = Path(loaded.log_dir) / "windfarm-elt.jsonl"
+    page = Path(loaded.reports_dir) / "20251031T000000Z-abcdef" / "index.html"
+    for path, text in ((log, f'{{"message": "rejected: {token};x"}}\n'), (page, token)):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    shouted = Path(loaded.csv_inbox) / "refused" / "0123456789ab__EXPORT.CSV"
+    shouted.parent.mkdir(exist_ok=True)
+    shouted.write_bytes("Intervention;Technicien\nINT-9;LÉA FONTAINE\n".encode("cp1252"))
+
     done = _command(
         loaded, "object", "--reference", "OB-1", "--identifiers-file", str(_person_file(tmp_path))
     )
+
     assert done.returncode == 1, done.stdout + done.stderr  # the archived exports name her
-    assert "SOURCE still holds the person in clear" in done.stdout
+    assert f"SOURCE still holds the person in clear: {shouted}" in done.stdout
+    assert "log and report files scrubbed: 2" in done.stdout
+    assert leakscan.scan_paths([log, page], [token]) == []
     assert query(loaded, "select count(*) from raw.maintenance_log") == rows  # nothing lost
     assert leakscan.scan_database(loaded, _tokens(loaded)) == []
     digests = {subject_digest(token) for token in _tokens(loaded)}

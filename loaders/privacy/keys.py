@@ -93,6 +93,15 @@ def _from_file(path: Path) -> str:
         ) from None
 
 
+def _private(path: Path) -> Path:
+    """A key file every user of the machine may read is no secret: refused, like ssh does."""
+    if path.stat().st_mode & 0o004:
+        raise WeakKeyError(
+            f"the key file {path} is readable by every user of the machine: chmod 600 {path}"
+        )
+    return path
+
+
 def _misplaced_key(root: Path) -> str:
     """Why a key found beside the passwords is not used, or ''."""
     secrets_file = root / ".dlt" / "secrets.toml"
@@ -114,7 +123,7 @@ def current_key(settings: Settings, root: Path = PROJECT_ROOT) -> str:
         return check_strength(key, "pseudonym_key_command")
     path = Path(settings.pseudonym_key_file) if settings.pseudonym_key_file else None
     if path is not None and path.is_file():
-        return check_strength(_from_file(path), f"the key file {path}")
+        return check_strength(_from_file(_private(path)), f"the key file {path}")
     raise MissingKeyError(
         "no pseudonymisation key: set WINDFARM_PSEUDONYM_KEY, pseudonym_key_command, or put "
         f"the key alone in {path or 'the file named by pseudonym_key_file'} "

@@ -48,7 +48,11 @@ def test_placeholder_and_weak_keys_are_refused(key: str, tmp_path: Path) -> None
 def test_a_random_key_is_accepted_from_each_source(tmp_path: Path) -> None:
     key_file = tmp_path / "pseudonym.key"
     key_file.write_text(STRONG + "\n", encoding="utf-8")
+    key_file.chmod(0o644)
     from_file = replace(no_key(tmp_path), pseudonym_key_file=str(key_file))
+    with pytest.raises(keys.WeakKeyError, match="readable by every user"):
+        keys.current_key(from_file)
+    key_file.chmod(0o640)
     assert keys.current_key(from_file) == STRONG
 
     command = f"{sys.executable} -c \"print('{STRONG}')\""

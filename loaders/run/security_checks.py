@@ -72,3 +72,21 @@ def run(settings: Settings, run_id: str) -> dict[str, dict[str, Any]]:
     except Exception as error:  # noqa: BLE001 - the log line above still says it
         logs.event("security", f"could not journal the checks: {error}", level="error")
     return results
+
+
+def recorded(settings: Settings, run_id: str) -> dict[str, dict[str, Any]] | None:
+    """The checks journalled for a run, as `run` returned them (for the quality page, read
+    as the quality reader); None when that run recorded none."""
+    connection = connect(settings, "quality_reader")
+    try:
+        with connection, connection.cursor() as cursor:
+            cursor.execute(
+                "select details from audit.privacy_log "
+                "where action = 'security_check' and reference = %s "
+                "order by logged_at desc limit 1",
+                (run_id,),
+            )
+            row = cursor.fetchone()
+    finally:
+        connection.close()
+    return row[0] if row else None

@@ -19,7 +19,7 @@ from warehouse_sql import query
 
 from loaders import warehouse
 from loaders.privacy import retention
-from loaders.run import audit_chain
+from loaders.run import audit_chain, security_checks
 from loaders.settings import PROJECT_ROOT, Settings
 
 DAY = 86_400
@@ -168,4 +168,5 @@ def test_the_daily_run_purges_and_journals_it(demo) -> None:  # noqa: ANN001
         (first.run_id,),
     )
     assert checks["grants"] == {"ok": True, "drift": []}
+    assert security_checks.recorded(settings, first.run_id) == checks  # for the quality page
     assert checks["audit_chain"]["ok"] and checks["audit_chain"]["links"] > 0

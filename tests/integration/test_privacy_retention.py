@@ -73,6 +73,7 @@ def aged(settings: Settings, tmp_path: Path) -> Iterator[Settings]:
         {"ts": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()), "message": "new"},
     ]
     _write(tmp_path / "log" / "windfarm-elt.jsonl", "".join(json.dumps(x) + "\n" for x in lines))
+    (tmp_path / "log" / "device.jsonl").symlink_to("/dev/full")  # endless: never read
     for run, days in (("20240101T000000Z-aaaaaa", 400), ("latest", 400), ("recent", 3)):
         _age(_write(tmp_path / "reports" / run / "index.html", "<html>").parent, days)
     try:

@@ -1,6 +1,6 @@
 """The privacy and evidence commands of `python -m loaders` (docs/gdpr.md has the
-procedures): audit-verify, purge, lookup, access-request, object, restrict,
-migrate-tokens. The erasure is scripts/security/erase_person.py.
+procedures): audit-verify, purge, lookup, access-request, erase, object, restrict,
+migrate-tokens (`erase` is scripts/security/erase_person.py's erasure too).
 
 A person is named by `--identifier` (repeat it: name, e-mail, badge) or, to keep names
 out of the shell's history, `--identifiers-file` (one a line). Exit codes: 0 done,
@@ -74,6 +74,16 @@ def objection(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_LEFT if left else EXIT_DONE
 
 
+def erase(settings: Settings, args: argparse.Namespace) -> int:
+    """Erasure (art. 17), as scripts/security/erase_person.py does it."""
+    report = erasure.erase(
+        settings, _identifiers(args), reference=args.reference, dry_run=args.dry_run
+    )
+    _print(report.lines())
+    left = report.remaining or report.source_files or report.pending_package_files
+    return EXIT_LEFT if left else EXIT_DONE
+
+
 def restriction(settings: Settings, args: argparse.Namespace) -> int:
     identifiers = _identifiers(args)
     if args.lift:
@@ -105,6 +115,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "purge": purge,
     "lookup": lookup,
     "access-request": access_request,
+    "erase": erase,
     "object": objection,
     "restrict": restriction,
     "migrate-tokens": migrate_tokens,
@@ -152,6 +163,12 @@ def add_commands(
         help="export everything held on a person to a file for the DPO (art. 15)",
     )
     access.add_argument("--output", type=Path, required=True, help="the JSON file to write")
+    erase_command = commands.add_parser(
+        "erase",
+        parents=[*common, person],
+        help="erasure (art. 17): the person's tokens emptied in raw, copies removed",
+    )
+    erase_command.add_argument("--dry-run", action="store_true", help="count, change nothing")
     commands.add_parser(
         "object",
         parents=[*common, person],

@@ -108,6 +108,12 @@ def test_a_name_lookup_is_journalled(loaded: Settings, tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert all(token in done.stdout for token in _tokens(loaded))
+    counted = _command(
+        loaded, "erase", "--dry-run", "--reference", "LK-1", "--identifier", TECHNICIAN[1]
+    )
+    assert "would change 2 row(s) of raw.maintenance_log.technician_email_pseudonym" in (
+        counted.stdout  # her two interventions; a dry run changes nothing
+    ), counted.stdout + counted.stderr
     [(details,)] = query(loaded, "select details from audit.privacy_log where reference = 'LK-1'")
     assert details == {"identifiers": 2, "tokens": 2}
     _journal_is_not_personal(loaded)

@@ -53,6 +53,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check loaders tests scripts
 	$(VENV)/bin/ruff format --check loaders tests scripts
 	$(VENV)/bin/sqlfluff lint dbt_project/models dbt_project/macros dbt_project/tests
+	$(PY) scripts/security/audit_dependencies.py
 
 clean: stop
 	rm -rf var reports dbt_project/target dbt_project/logs .pytest_cache

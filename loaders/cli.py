@@ -26,6 +26,8 @@ from typing import Any
 import psycopg2
 
 from loaders import logs, warehouse
+from loaders.privacy import commands as privacy_commands
+from loaders.privacy.pseudonymise import MissingKeyError
 from loaders.run import alerts, pipeline, runlock, scheduling
 from loaders.settings import DEMO_DIR, PROJECT_ROOT, SettingError, Settings, load_settings
 
@@ -75,18 +77,34 @@ def _date_range(args: argparse.Namespace) -> tuple[date, date]:
 
 
 def ensure_demo_key(root: Path = PROJECT_ROOT) -> None:
-    """The demo needs a pseudonymisation key: create one in .dlt/secrets.toml (git-ignored)."""
-    secrets_file = root / ".dlt" / "secrets.toml"
-    if os.environ.get("WINDFARM_PSEUDONYM_KEY") or load_settings(root).pseudonym_key:
+    """The demo needs a pseudonymisation key: one in a file of its own (git-ignored, 0600),
+    never beside the database passwords. A key an earlier version wrote to
+    .dlt/secrets.toml is moved there, so the demo's tokens do not change."""
+    settings = load_settings(root)
+    if settings.pseudonym_key or settings.pseudonym_key_command:
         return
-    secrets_file.parent.mkdir(exist_ok=True)
-    existing = secrets_file.read_text(encoding="utf-8") if secrets_file.exists() else ""
-    if "[windfarm]" in existing:
-        raise SystemExit(f"{secrets_file} has a [windfarm] section without pseudonym_key: add one")
-    with secrets_file.open("a", encoding="utf-8") as handle:
-        handle.write(f'\n[windfarm]\npseudonym_key = "{secrets.token_hex(32)}"\n')
-    secrets_file.chmod(0o600)
-    logs.event("demo", f"created a pseudonymisation key in {secrets_file} (never commit it)")
+    key_file = Path(settings.pseudonym_key_file)
+    if key_file.is_file():
+        return
+    key = _take_key_from_secrets_toml(root / ".dlt" / "secrets.toml") or secrets.token_hex(32)
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(key + "\n")
+    logs.event("demo", f"pseudonymisation key in {key_file} (its own file; never commit it)")
+
+
+def _take_key_from_secrets_toml(secrets_file: Path) -> str:
+    """The demo key an earlier version kept in secrets.toml, its line removed; or ''."""
+    if not secrets_file.is_file():
+        return ""
+    lines = secrets_file.read_text(encoding="utf-8").splitlines(keepends=True)
+    found = [line for line in lines if line.split("=", 1)[0].strip() == "pseudonym_key"]
+    if not found:
+        return ""
+    key = found[0].split("=", 1)[1].strip().strip("\"'")
+    secrets_file.write_text("".join(line for line in lines if line not in found), "utf-8")
+    return key
 
 
 def command_bootstrap(settings: Settings) -> int:
@@ -228,7 +246,7 @@ Report    {outcome.report_path or "(not written)"}
           latest: {Path(settings.reports_dir) / "latest" / "index.html"}
 Query it  {connection} -U {settings.analyst_user} \\
             -c "select turbine_id, count(*) from core.fct_turbine_measurements group by 1"
-Runs      .venv/bin/python -m loaders status"""
+Runs      .venv/bin/python -m loaders status"""  # noqa: S608 - text for people, not a query
     )
     if settings.pgport != 5432 or settings.pghost != "127.0.0.1":
         logs.output(
@@ -280,6 +298,8 @@ def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
     try:
         if args.command == "bootstrap":
             return command_bootstrap(settings)
+        if args.command in privacy_commands.COMMANDS:
+            return privacy_commands.run(settings, args)
         if args.command == "run":
             return command_run(settings, args)
         if args.command == "rebuild":
@@ -290,7 +310,7 @@ def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
         if alerting:
             alerts.send(settings, _failure_summary(args, "locked", pipeline.EXIT_LOCKED, error))
         return pipeline.EXIT_LOCKED
-    except warehouse.WarehouseError as error:
+    except (warehouse.WarehouseError, MissingKeyError) as error:
         logs.event(args.command, f"error: {error}", level="error", stream="stderr")
         if alerting:
             alerts.send(settings, _failure_summary(args, "failed", pipeline.EXIT_FAILED, error))
@@ -363,6 +383,7 @@ def _parser() -> argparse.ArgumentParser:
         "explore", help="the warehouse explorer in the browser (Streamlit, on localhost)"
     )
     explore.add_argument("--port", type=int, default=8501, help="local port (default 8501)")
+    privacy_commands.add_commands(commands, logging_options)
     return parser
 
 

@@ -31,12 +31,14 @@ SECRET_NAMES = frozenset(
         "analyst_password",
         "quality_reader_password",
         "pseudonym_key",
-        "pseudonym_previous_keys",
         "weather_api_key",
         "weather_oauth_client_secret",
         "alert_webhook_url",  # chat webhooks carry their token in the URL
     }
 )
+
+# Never read from .dlt/*.toml: the key must not sit beside the database passwords.
+ENVIRONMENT_ONLY = frozenset({"pseudonym_key"})
 
 
 def mask_url_password(text: str) -> str:
@@ -91,9 +93,20 @@ class Settings:
     analyst_password: str = ""
     quality_reader_user: str = QUALITY_READER_ROLE
     quality_reader_password: str = ""
+    # The pseudonymisation key, kept apart from the passwords (loaders/privacy/keys.py):
+    # WINDFARM_PSEUDONYM_KEY from the environment only, else a command, else its own file.
     pseudonym_key: str = ""
-    # Keys used before a rotation, comma-separated: only for erasure requests (docs/gdpr.md).
-    pseudonym_previous_keys: str = ""
+    pseudonym_key_command: str = ""
+    pseudonym_key_file: str = str(PROJECT_ROOT / ".dlt" / "pseudonym.key")
+    # Keys used before a rotation, one a line: read by erasure and access requests only
+    # (or WINDFARM_PSEUDONYM_PREVIOUS_KEYS, comma-separated; docs/gdpr.md).
+    pseudonym_previous_keys_file: str = ""
+    # Retention periods per table and folder (loaders/privacy/retention.py); "" = the
+    # shipped loaders/privacy/retention.csv.
+    retention_policy: str = ""
+    # Staff list (names, e-mails, one a line; never in the repository) that every run
+    # searches for in its reports, logs and dlt files (loaders/run/security_checks.py).
+    pii_scan_values_file: str = ""
     sensor_db_url: str = f"sqlite:///{DEMO_DIR / 'sources' / 'sensor.db'}"
     sensor_mapping: str = str(
         PROJECT_ROOT / "loaders" / "sources" / "sensor_db" / "mappings" / "demo_park.csv"
@@ -225,7 +238,7 @@ def load_settings(root: Path = PROJECT_ROOT, **overrides: object) -> Settings:
             raw: object = overrides[name]
         elif f"WINDFARM_{name.upper()}" in os.environ:
             raw = os.environ[f"WINDFARM_{name.upper()}"]
-        elif name in files:
+        elif name in files and name not in ENVIRONMENT_ONLY:
             raw = files[name]
         else:
             continue

@@ -21,7 +21,7 @@ from loaders import warehouse
 from loaders.run import pipeline
 from loaders.settings import Settings, load_settings
 
-TEST_PSEUDONYM_KEY = "test-key-" + "0" * 40
+TEST_PSEUDONYM_KEY = "test-key-" + secrets.token_hex(32)  # runs refuse weak keys
 
 
 @pytest.fixture(scope="session")

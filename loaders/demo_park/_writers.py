@@ -105,7 +105,7 @@ def write_sensor_db(
         )
         columns = ", ".join(("turbine_id", "ts_utc", *SCADA_COLUMNS))
         marks = ", ".join("?" * (2 + len(SCADA_COLUMNS)))
-        conn.executemany(f"INSERT INTO scada_10min ({columns}) VALUES ({marks})", scada_rows)
+        conn.executemany(f"INSERT INTO scada_10min ({columns}) VALUES ({marks})", scada_rows)  # noqa: S608 - column names are the simulator's constants
         conn.executemany(
             "INSERT INTO alarm_event (turbine_id, alarm_code, started_at_utc, ended_at_utc,"
             " acknowledged_by) VALUES (?, ?, ?, ?, ?)",

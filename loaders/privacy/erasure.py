@@ -6,13 +6,15 @@ since a rotation), then, as the loader role that owns raw:
 
 1. nulls every column of `raw` and `raw_staging` equal to a token and cuts the token out
    of any longer text (the pseudonymised line kept in a `__rejected` table);
-2. deletes dlt's local copies of completed loads (they hold the same tokens);
+2. deletes dlt's local copies of finished loads (they hold the same tokens), names the
+   packages of an unfinished load, and cuts the tokens out of the logs and quality pages;
 
 and, as the transformer role, looks for the tokens everywhere else (tables built by dbt,
 the audit trail) and names what still holds one: those models must be rebuilt, which by
 design should be none (personal data never passes staging, and staging views read raw).
-It also names the source files of the CSV inbox that still hold the person in clear: a
-reload would bring the token back, so the source owner must redact them.
+It also names the files of the CSV inbox (the inbox, archive/, refused/; `.csv` in any
+case) that still hold the person in clear: a reload would bring the token back, so the
+source owner must redact them (retention deletes archived copies after their period).
 
 The request is journalled in `audit.erasure_log` with its reference and the row counts,
 never with the person's identifiers or tokens. Operators' procedure: docs/gdpr.md.
@@ -26,7 +28,8 @@ from pathlib import Path
 
 from psycopg2 import sql
 
-from loaders.privacy.pseudonymise import keyring, normalise
+from loaders.privacy import keys
+from loaders.privacy.pseudonymise import normalise
 from loaders.settings import Settings
 from loaders.warehouse import connect
 
@@ -35,6 +38,8 @@ ERASED = "[erased]"
 UNREADABLE = -1  # in `remaining`: a table the transformer may not read, to check by hand
 TEXT_TYPES = ("text", "character varying", "character", "json", "jsonb")
 SOURCE_ENCODINGS = ("utf-8-sig", "cp1252")
+SOURCE_SUFFIXES = (".csv", ".txt")  # the exports, any case; the reasons of refused files
+OUTPUT_SUFFIXES = (".jsonl", ".log", ".html", ".json", ".txt", ".csv", ".md")
 
 
 @dataclass
@@ -45,6 +50,8 @@ class ErasureReport:
     changed: dict[str, int] = field(default_factory=dict)  # schema.table.column: rows
     remaining: dict[str, int] = field(default_factory=dict)  # outside raw: rows
     load_package_files_removed: int = 0
+    pending_package_files: int = 0
+    output_files_scrubbed: int = 0  # logs and quality pages
     source_files: list[str] = field(default_factory=list)
 
     def _tables(self, *, audit: bool, readable: bool = True) -> list[str]:
@@ -77,6 +84,13 @@ class ErasureReport:
             out.append("  no row of raw holds these tokens")
         removed = "would remove" if self.dry_run else "removed"
         out.append(f"  dlt load package files {removed}: {self.load_package_files_removed}")
+        scrubbed = "would scrub" if self.dry_run else "scrubbed"
+        out.append(f"  log and report files {scrubbed}: {self.output_files_scrubbed}")
+        if self.pending_package_files:
+            out.append(
+                f"  PENDING dlt package files: {self.pending_package_files} (an unfinished "
+                "load); run the pipeline, then this erasure again"
+            )
         for name in self.models_to_rebuild:
             table = name.split(".", 1)[1]
             out.append(
@@ -98,7 +112,7 @@ def tokens_for(settings: Settings, identifiers: list[str]) -> list[str]:
     """Every token the identifiers have under every key still in use."""
     tokens = {
         token
-        for pseudonymiser in keyring(settings.pseudonym_key, settings.pseudonym_previous_keys)
+        for pseudonymiser in keys.keyring(settings)
         for identifier in identifiers
         if (token := pseudonymiser.token(identifier))
     }
@@ -216,29 +230,74 @@ def _remove_load_packages(settings: Settings, dry_run: bool) -> int:
     """dlt keeps each completed load's files under <dlt_dir>/<database>/<pipeline>/load/
     loaded/: copies of rows already in the database, tokens included."""
     root = Path(settings.dlt_dir) / settings.database
-    files = [p for p in root.glob("*/load/loaded/*/completed_jobs/*") if p.is_file()]
+    files = [p for p in root.glob("*/load/loaded/*/*_jobs/*") if p.is_file()]  # completed, failed
     if not dry_run:
         for path in files:  # what dlt's own `delete_completed_jobs` option removes
             path.unlink()
     return len(files)
 
 
-def _source_files(settings: Settings, identifiers: list[str]) -> list[str]:
-    wanted = [normalise(identifier) for identifier in identifiers if identifier.strip()]
+def _inbox_texts(settings: Settings) -> list[tuple[Path, list[str]]]:
+    """Every file the CSV inbox keeps (the inbox, archive/, refused/ and the reasons beside
+    refused files), whatever the case of its extension, as lines of text."""
     inbox = Path(settings.csv_inbox)
-    found = []
-    # The inbox and its sub-folders: loaded files are archived there, refused ones set aside.
-    for path in sorted(inbox.rglob("*.csv")) if inbox.is_dir() else []:
+    texts = []
+    for path in sorted(inbox.rglob("*")) if inbox.is_dir() else []:
+        if not path.is_file() or path.suffix.lower() not in SOURCE_SUFFIXES:
+            continue
         raw = path.read_bytes()
         for encoding in SOURCE_ENCODINGS:
             try:
-                text = normalise(raw.decode(encoding))
+                texts.append((path, raw.decode(encoding).splitlines()))
             except UnicodeDecodeError:
                 continue
-            if any(value in text for value in wanted):
-                found.append(str(path))
             break
+    return texts
+
+
+def source_lines(settings: Settings, identifiers: list[str]) -> dict[str, list[str]]:
+    """The lines of the inbox's files naming the person (case, accents, spacing ignored)."""
+    wanted = [normalise(identifier) for identifier in identifiers if identifier.strip()]
+    found: dict[str, list[str]] = {}
+    for path, lines in _inbox_texts(settings):
+        hits = [line for line in lines if any(value in normalise(line) for value in wanted)]
+        if hits:
+            found[str(path)] = hits
     return found
+
+
+def _source_files(settings: Settings, identifiers: list[str]) -> list[str]:
+    return sorted(source_lines(settings, identifiers))
+
+
+def _scrub_outputs(settings: Settings, tokens: list[str], dry_run: bool) -> int:
+    """Cut the tokens out of what the product wrote outside the database: the log files
+    and the quality pages (a token may appear in a rejected line's sample or an error)."""
+    changed = 0
+    for root in (Path(settings.log_dir) if settings.log_dir else None, Path(settings.reports_dir)):
+        if root is None or not root.is_dir():
+            continue
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            if path.suffix.lower() not in OUTPUT_SUFFIXES:
+                continue
+            text = path.read_text(encoding="utf-8", errors="surrogateescape")
+            if not any(token in text for token in tokens):
+                continue
+            changed += 1
+            if not dry_run:
+                for token in tokens:
+                    text = text.replace(token, ERASED)
+                path.write_text(text, encoding="utf-8", errors="surrogateescape")
+    return changed
+
+
+def _pending_package_files(settings: Settings) -> int:
+    """dlt's packages not yet loaded (a load interrupted): they may hold the tokens and are
+    loaded by the next run, so they are not deleted here; the report says so."""
+    root = Path(settings.dlt_dir) / settings.database
+    pending = [*root.glob("*/load/new/**/*"), *root.glob("*/load/normalized/**/*")]
+    pending += root.glob("*/normalize/**/*")
+    return sum(1 for path in pending if path.is_file())
 
 
 def _journal(settings: Settings, report: ErasureReport) -> None:
@@ -275,6 +334,8 @@ def erase(
     report = ErasureReport(reference=reference, tokens=len(tokens), dry_run=dry_run)
     report.changed = _erase_in_raw(settings, tokens, dry_run)
     report.load_package_files_removed = _remove_load_packages(settings, dry_run)
+    report.pending_package_files = _pending_package_files(settings)
+    report.output_files_scrubbed = _scrub_outputs(settings, tokens, dry_run)
     report.remaining = _remaining(settings, tokens)
     report.source_files = _source_files(settings, identifiers)
     if not dry_run:

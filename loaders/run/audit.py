@@ -19,7 +19,8 @@ from pathlib import Path
 
 import psycopg2
 
-from loaders.privacy.pseudonymise import Pseudonymiser
+from loaders.privacy import keys
+from loaders.privacy.pseudonymise import MissingKeyError
 from loaders.settings import PROJECT_ROOT, Settings
 from loaders.warehouse import WarehouseError, assert_not_superuser, connect
 
@@ -44,7 +45,12 @@ def code_version() -> str:
 
 
 def _key_id(settings: Settings) -> str | None:
-    return Pseudonymiser(settings.pseudonym_key).key_id if settings.pseudonym_key else None
+    """The public fingerprint of the run's key; None for a run that pseudonymises nothing
+    (a dbt-only rebuild may run where the key is not deployed)."""
+    try:
+        return keys.pseudonymiser(settings).key_id
+    except MissingKeyError:
+        return None
 
 
 def record_start(settings: Settings, run_id: str, date_from: date, date_to: date) -> None:

@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from loaders import logs
-from loaders.privacy.pseudonymise import Pseudonymiser
+from loaders.privacy import keys, retention, rights
 from loaders.reports import write_report
-from loaders.run import audit, recovery, runlock
+from loaders.run import audit, recovery, runlock, security_checks
 from loaders.settings import Settings
 from loaders.sources.landing import SourceOutcome, causes, describe
 from loaders.sources.production_csv.load import load_production_csv
@@ -173,6 +173,19 @@ def _weather_catch_up(settings: Settings, run_id: str, date_from: date) -> list[
     return missing
 
 
+def _purge_expired(settings: Settings, run_id: str) -> None:
+    """Retention (loaders/privacy/retention.py): what outlived its period goes, before dbt
+    builds on it. A purge that fails is logged and retried by the next run; it never fails
+    the day's data."""
+    try:
+        report = retention.purge(settings, reference=run_id)
+    except Exception as error:  # noqa: BLE001 - retention is retried tomorrow
+        logs.event("retention", f"purge failed: {error}", level="warning")
+        return
+    level = "warning" if report.errors else "info"
+    logs.event("retention", "; ".join(report.lines()), level=level, purged=report.purged)
+
+
 Work = Callable[[str], tuple[list[SourceOutcome], dbt.DbtOutcome]]
 
 
@@ -231,6 +244,8 @@ def _audited(
             dbt_status=dbt_outcome.status,
             report_path=str(report_path) if report_path else None,
         )
+        if with_report:  # the daily run and rebuilds: what an auditor would check
+            security_checks.run(settings, run_id)
         if report_path and not _write_report(settings, run_id):
             outcome.report_path = None
         logs.event(
@@ -260,8 +275,10 @@ def run(
     cannot be reached.
     """
 
+    # Refused before anything is written; people who objected or are restricted load blank.
+    pseudonymiser = keys.pseudonymiser(settings, rights.suppressed(settings))
+
     def load_and_build(run_id: str) -> tuple[list[SourceOutcome], dbt.DbtOutcome]:
-        pseudonymiser = Pseudonymiser(settings.pseudonym_key)
         catch_up = _weather_catch_up(settings, run_id, date_from)
         weather_from = min([date_from, *catch_up])
         sources = [
@@ -283,6 +300,7 @@ def run(
         ]
         if catch_up:
             sources[-1].details["caught_up_days"] = [f"{day}" for day in catch_up]
+        _purge_expired(settings, run_id)
         if not build:
             logs.event("dbt", "dbt build deferred: the caller builds once for all its days")
             return sources, dbt.DbtOutcome(status="deferred")

@@ -87,7 +87,7 @@ def weather_days_to_catch_up(settings: Settings, run_id: str, date_from: date) -
                        )
                    and {hours}
                  order by 1
-                """,
+                """,  # noqa: S608 - `hours` is one of two constant fragments
                 {
                     "first": first,
                     "last": last,

@@ -203,7 +203,7 @@ def test_window_from(settings: Settings, reprocess_days: int) -> str:
                 cursor.execute("select to_regclass(%s) is not null", (table,))
                 if cursor.fetchone()[0]:
                     candidates.append(
-                        f"(select min(({column} at time zone 'UTC')::date) from {table} "
+                        f"(select min(({column} at time zone 'UTC')::date) from {table} "  # noqa: S608 - constants
                         "where _dlt_load_id > %(built)s)"
                     )
             cursor.execute(

@@ -36,7 +36,8 @@ from loaders.settings import PROJECT_ROOT, VAR_DIR, Settings, load_settings
 from scripts.bench import machine, queries, report
 from scripts.bench.fleet import Fleet, Site, generate_fleet, turbine_ids, write_inbox
 
-BENCH_KEY = "bench-pseudonym-key-" + "0" * 32  # synthetic data: nothing personal to protect
+# Synthetic data: nothing personal to protect, but the run refuses weak keys.
+BENCH_KEY = "bench-pseudonym-key-" + "0123456789abcdef" * 4
 TARGET_LOADER_RATIO = 0.5
 TARGET_DAILY_GROWTH = 1.3
 TARGET_BACKFILL_MIB = 1024.0

@@ -93,4 +93,4 @@ FORBIDDEN_PREFIXES = tuple(
     f"{CODE}/{prefix}"
     for prefix in ("var/", "reports/", "dist/", "dbt_project/target/", "dbt_project/logs/")
 )
-FORBIDDEN_SUFFIXES = (".pyc", ".pyo")
+FORBIDDEN_SUFFIXES = (".pyc", ".pyo", ".key")

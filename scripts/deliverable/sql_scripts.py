@@ -83,7 +83,7 @@ select format('create database %I owner {OWNER_ROLE}', :'database')
  where not exists (select from pg_catalog.pg_database where datname = :'database')
 \\gexec
 \\connect :"database"
-""",
+""",  # noqa: S608 - a psql script written from constants
     ]
     for path in in_database:
         text = path.read_text(encoding="utf-8").replace("{database}", ':"database"')

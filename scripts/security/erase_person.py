@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print("\n".join(report.lines()))
-    left = report.remaining or report.source_files
+    left = report.remaining or report.source_files or report.pending_package_files
     return 1 if left else 0
 
 

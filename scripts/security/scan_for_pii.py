@@ -1,7 +1,7 @@
 """Search the warehouse, a plain dump of it and folders for clear personal data.
 
     .venv/bin/python scripts/security/scan_for_pii.py --values-file staff.txt \\
-        [--path reports --path var/dlt] [--dump] [--database NAME]
+        [--path reports --path var/dlt] [--written] [--dump] [--database NAME]
     .venv/bin/python scripts/security/scan_for_pii.py --demo --path reports --dump
     .venv/bin/python scripts/security/scan_for_pii.py --patterns --dump --path var/dlt
 
@@ -69,6 +69,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--demo", action="store_true", help="the demo park's people")
     parser.add_argument("--path", type=Path, action="append", default=[], help="folder or file")
     parser.add_argument("--dump", action="store_true", help="also search a plain pg_dump")
+    parser.add_argument(
+        "--written",
+        action="store_true",
+        help="also every folder the product writes: reports, logs, dlt's working copies",
+    )
     parser.add_argument("--database", help="the warehouse database (default: the settings')")
     parser.add_argument(
         "--patterns", action="store_true", help="also e-mail addresses and phone numbers"
@@ -81,6 +86,10 @@ def main(argv: list[str] | None = None) -> int:
         values = _values(args)
         if not values and not args.patterns:
             parser.error("give --values-file, --demo or --patterns")
+        if args.written:
+            args.path += [Path(settings.reports_dir), Path(settings.dlt_dir)]
+            args.path += [Path(settings.log_dir)] if settings.log_dir else []
+            args.path = [path for path in args.path if path.exists()]
         findings = leakscan.scan_database(settings, values) if values else []
         findings += leakscan.scan_paths(args.path, values) if values else []
         findings += scan_patterns(args.path) if args.patterns else []

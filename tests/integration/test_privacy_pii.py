@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -151,3 +152,39 @@ def _columns_holding_tokens(settings: Settings) -> frozenset[tuple[str, str]]:
             if flag
         }
     return frozenset(holding)
+
+
+def test_the_auditors_scan_covers_every_folder_the_product_writes(demo, demo_dir: Path) -> None:  # noqa: ANN001
+    """`scan_for_pii.py --written`: the database, reports, logs and dlt's files are clean;
+    the same scan pointed at the inbox (the sources as received) finds the people."""
+    settings, _, _ = demo
+    environment = {
+        "WINDFARM_DATABASE": settings.database,
+        "WINDFARM_REPORTS_DIR": settings.reports_dir,
+        "WINDFARM_DLT_DIR": settings.dlt_dir,
+        "WINDFARM_LOG_DIR": settings.log_dir,
+    }
+    scan = [sys.executable, str(PROJECT_ROOT / "scripts" / "security" / "scan_for_pii.py")]
+    clean = subprocess.run(
+        [*scan, "--demo", "--written"],
+        env={**_environment(), **environment},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert clean.stdout.startswith("OK: none of")
+    found = subprocess.run(
+        [*scan, "--demo", "--path", str(demo_dir / "inbox")],
+        env={**_environment(), **environment},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert found.returncode == 1 and "archive" in found.stdout
+
+
+def _environment() -> dict[str, str]:
+    return {key: value for key, value in os.environ.items() if not key.startswith("WINDFARM_")}

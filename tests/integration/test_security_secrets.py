@@ -41,7 +41,7 @@ def secret_run(
     work = tmp_path_factory.mktemp("secrets")
     secret_fields = SECRET_NAMES & {field.name for field in fields(Settings)}
     values = {name: f"{name[:6]}-{secrets.token_hex(12)}" for name in secret_fields}
-    values["pseudonym_previous_keys"] = ""  # a list, not one value: not searched
+    values["pseudonym_key"] = secrets.token_hex(32)  # runs refuse a weak key
     values["admin_password"] = ""  # `run` never uses the administrator
     for name in values:  # secrets that are addresses (a webhook URL) would be called
         if not name.endswith(("_password", "_key", "_secret")):

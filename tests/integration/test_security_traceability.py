@@ -88,10 +88,12 @@ def test_a_measurement_leads_back_to_its_historian_row(demo, demo_dir: Path) -> 
 
 def test_a_maintenance_event_leads_back_to_its_file_and_line(demo, demo_dir: Path) -> None:  # noqa: ANN001
     settings, _, _ = demo
-    (intervention_id,) = _one(
-        settings, "select intervention_id from core.fct_maintenance_events order by 1 limit 1"
+    (key,) = _one(
+        settings,
+        "select maintenance_event_key from core.fct_maintenance_events order by 1 limit 1",
     )
-    [row] = run_documented(settings, "maintenance_to_file", intervention_id=intervention_id)
+    [row] = run_documented(settings, "maintenance_to_file", maintenance_event_key=key)
+    intervention_id = row["intervention_id"]
     [path] = [p for p in demo_dir.rglob("*.csv") if p.name.endswith(row["source_file"])]
     assert hashlib.sha256(path.read_bytes()).hexdigest() == row["source_file_sha256"]
     line = path.read_bytes().decode("cp1252").splitlines()[row["source_line"] - 1]

@@ -1,6 +1,10 @@
 {#-
     Grain: one row per maintenance intervention (one parsed line of the maintenance
-    log). The technicians' pseudonyms stay in staging: the mart needs no personal data.
+    log). Minimised (GDPR art. 5(1)(c), 25): what maintenance and the models need
+    (turbine, component, kind, hour, duration), nothing that leads back to the
+    technician: no pseudonym, no intervention number, no exact times, no free text, no
+    source file or line. Engineers trace a row to staging through maintenance_event_key
+    (docs/traceability.md).
 -#}
 with
 
@@ -18,25 +22,22 @@ final as (
         md5(turbine_id) as turbine_key,
         md5(component) as component_key,
         to_char(started_at at time zone 'UTC', 'YYYYMMDD')::integer as date_key,
-        intervention_id,
         turbine_id,
 
-        -- timestamps
-        started_at,
-        ended_at,
+        -- timestamps, to the hour
+        date_trunc('hour', started_at, 'UTC') as started_hour_at,
 
         -- attributes
         intervention_type,
         is_corrective,
         component,
-        description,
 
-        -- measures
-        (extract(epoch from ended_at - started_at) / 3600)::double precision as duration_hours,
+        -- measures, to the quarter hour
+        (
+            round((extract(epoch from ended_at - started_at) / 900)::numeric) / 4
+        )::double precision as duration_hours,
 
         -- metadata: origin of the row
-        source_file,
-        source_line,
         dlt_load_id
 
     from maintenance_events

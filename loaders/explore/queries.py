@@ -148,7 +148,7 @@ def signals(
     if hours <= MAX_HOUR_ROWS:
         return "hour", read(
             settings,
-            f"select hour_at as at, {columns}, flagged_period_count as qc_flag_count, "
+            f"select hour_at as at, {columns}, flagged_period_count as qc_flag_count, "  # noqa: S608 - constant column list
             "case when down_minutes > 0 then 'down' when no_data_minutes >= 60 then 'no_data' "
             "when producing_minutes > 0 then 'producing' else 'idle_low_wind' end "
             "as operating_state "
@@ -171,7 +171,7 @@ def signals(
     )
     return "day", read(
         settings,
-        f"select hour_date::timestamptz as at, {means}, "
+        f"select hour_date::timestamptz as at, {means}, "  # noqa: S608 - constant column list
         "sum(flagged_period_count) as qc_flag_count, "
         "case when sum(down_minutes) > 0 then 'down' when sum(producing_minutes) > 0 "
         "then 'producing' else 'idle_low_wind' end as operating_state "

@@ -376,7 +376,7 @@ def render(figures: Figures, context: PageContext, lang: Language) -> str:
             n=lang.number,
             pct=lang.percent,
             duration=lambda value: duration(value, lang),
-            css=Markup(style()),
+            css=Markup(style()),  # noqa: S704 - the package's own stylesheet
             csp=CSP,
             comparisons=history.compare(context.history) if context.history else [],
             measure_figure=lambda value, measure: measure_figure(value, measure, lang),

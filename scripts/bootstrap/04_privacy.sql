@@ -3,12 +3,12 @@
 -- Run after 03_audit.sql, as a superuser, connected to the warehouse database. Safe to
 -- run again. The list names a token by its SHA-256 (`subject_digest`), so that searching
 -- the warehouse for a person's tokens (erasure, access) does not find the list itself.
--- Created as the loader, like every raw table: the loader's default privileges apply.
-set role windfarm_loader;
+-- Owned by the loader, like every raw table (created here before the matrix's grants,
+-- which come after the numbered files: bootstrap's one transaction).
 create table if not exists raw.privacy_suppressions (
     subject_digest text primary key,
     kind text not null check (kind in ('objection', 'restriction')),
     reference text not null,
     since timestamptz not null default now()
 );
-reset role;
+alter table raw.privacy_suppressions owner to windfarm_loader;

@@ -23,20 +23,6 @@
     the window's first midnight (frozen_min_minutes is at most an hour in the seed).
 -#}
 {%- set first_date = reprocess_from_date(this) %}
-{{
-    config(
-        materialized='incremental',
-        unique_key='measured_date',
-        incremental_strategy='delete+insert',
-        indexes=[
-            {'columns': ['turbine_id', 'measured_at'], 'unique': True},
-            {'columns': ['measured_date']},
-            {'columns': ['dlt_load_id']},
-        ],
-        on_schema_change='append_new_columns',
-        post_hook=['{{ analyze_after_build() }}']
-    )
-}}
 {%- set signals = measurement_signals() %}
 {%- set wind = signal_named('wind_speed') %}
 {%- set power = signal_named('active_power') %}

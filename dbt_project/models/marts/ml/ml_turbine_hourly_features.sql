@@ -34,14 +34,11 @@
     config(
         materialized='incremental',
         unique_key='date_key',
-        incremental_strategy='delete+insert',
         indexes=[
             {'columns': ['turbine_id', 'hour_at'], 'unique': True},
             {'columns': ['date_key']},
             {'columns': ['dlt_load_id']},
-        ],
-        on_schema_change='append_new_columns',
-        post_hook=['{{ analyze_after_build() }}']
+        ]
     )
 }}
 {%- set temperatures = temperature_signals() %}

@@ -22,6 +22,8 @@
 {%- set horizons = failure_horizons_days() %}
 {%- set longest = horizons | max %}
 {%- set first_date = reprocess_from_date(this, with_events=true) %}
+{#- a run rewrites the longest label horizon before the window: so many more days tested -#}
+{{ config(meta={'recent_tests_where': 'hour_date >= {window_from} - {label_horizon_days}'}) }}
 
 with
 

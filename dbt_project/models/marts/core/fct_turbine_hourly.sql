@@ -10,6 +10,7 @@
     config(
         materialized='incremental',
         unique_key='hour_date',
+        meta={'recent_tests_where': 'hour_date >= {window_from}'},
         indexes=[
             {'columns': ['turbine_id', 'hour_at'], 'unique': True},
             {'columns': ['hour_date']},

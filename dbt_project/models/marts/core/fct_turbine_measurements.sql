@@ -12,6 +12,7 @@
     config(
         materialized='incremental',
         unique_key='measured_date',
+        meta={'recent_tests_where': 'measured_date >= {window_from}'},
         indexes=[
             {'columns': ['measured_date']},
             {'columns': ['date_key']},

@@ -34,6 +34,10 @@
     config(
         materialized='incremental',
         unique_key='date_key',
+        meta={
+            'recent_tests_where':
+            "date_key >= to_char({window_from} - {label_horizon_days}, 'YYYYMMDD')::integer"
+        },
         indexes=[
             {'columns': ['turbine_id', 'hour_at'], 'unique': True},
             {'columns': ['date_key']},

@@ -21,7 +21,7 @@ import pytest
 from warehouse_sql import query, scalar
 
 from loaders.settings import Settings
-from loaders.transform.dbt import TEST_WINDOW_MARGIN_DAYS, run_dbt, test_window_from
+from loaders.transform.dbt import TEST_WINDOW_MARGIN_DAYS, first_day_tested, run_dbt
 
 FACT = "core.fct_turbine_measurements"
 ML = "ml.ml_turbine_hourly_features"
@@ -202,12 +202,10 @@ def test_incremental_runs_equal_full_refresh(copy: Settings) -> None:
     # The tests of this build check from the late intervention's day (the first rewritten
     # day is the day before it), as transform's build tells dbt.
     margin = timedelta(days=1 + TEST_WINDOW_MARGIN_DAYS)
-    assert test_window_from(copy, 3) == (LATE_FAILED_AT.date() - margin).isoformat()
+    assert first_day_tested(copy) == (LATE_FAILED_AT.date() - margin).isoformat()
     dbt(copy, "run")
     # Nothing newer than the fact now: the window is the reprocess days before the newest.
-    assert (
-        test_window_from(copy, 3) == (date(2025, 10, 31) - timedelta(days=3) - margin).isoformat()
-    )
+    assert first_day_tested(copy) == (date(2025, 10, 31) - timedelta(days=3) - margin).isoformat()
     dbt(copy, "run")
     for table in (*INCREMENTAL, *FROM_INCREMENTAL):
         query(copy, f"create table {snapshot_name(table)} as table {table}")

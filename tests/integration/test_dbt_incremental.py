@@ -36,6 +36,7 @@ INCREMENTAL = (
     "intermediate.int_turbine_states_classified",
     "intermediate.int_turbine_hours_aggregated",
     "intermediate.int_turbine_hours_labelled",
+    "intermediate.int_turbine_hours_fitted",
     "core.fct_turbine_measurements",
     "core.fct_turbine_hourly",
     "ml.ml_turbine_hourly_features",

@@ -54,6 +54,7 @@ FROM_INCREMENTAL = (
     "quality.quality_source_rows",
     "core.fct_daily_production",
     "core.dim_date",
+    "intermediate.int_turbines_parameterised",
 )
 # The data arrive up to this day first; the later days come with a later load. It lies
 # more than var('reprocess_days') before the month's last day, so only the load ids can

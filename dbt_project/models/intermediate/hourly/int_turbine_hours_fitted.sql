@@ -27,7 +27,7 @@ hours as (
 
 turbines as (
 
-    select * from {{ ref('dim_turbine') }}
+    select * from {{ ref('int_turbines_parameterised') }}
 
 ),
 

@@ -1,5 +1,5 @@
 {#-
-    Post-hook of the incremental models: fresh planner statistics after each build.
+    Post-hook of every model (dbt_project.yml), for the incremental ones only: fresh planner statistics after each build.
     Neither `create table as` nor delete+insert collects any, and without them PostgreSQL
     estimates a third of the table for every `measured_date >= …` and scans it all.
 
@@ -12,9 +12,13 @@
     distribution one day does not change. Those keep the statistics of the last full
     analyze (and of autovacuum's, where it runs). Every ANALYZE updates the table's row
     count and last_analyze, which macros/reprocess_window.sql reads as the build's time.
-    A model with neither a unique key nor indexes is analyzed whole.
+    A model with neither a unique key nor indexes is analyzed whole. Nothing for the
+    other models.
 -#}
 {% macro analyze_after_build() -%}
+{%- if config.get('materialized') != 'incremental' -%}
+{{ return('') }}
+{%- endif -%}
 {%- set columns = [] -%}
 {%- set unique_key = config.get('unique_key') -%}
 {%- for column in ([unique_key] if unique_key is string else (unique_key or [])) -%}

@@ -35,6 +35,12 @@
 {%- endif -%}
 {%- set relation = found -%}
 {%- endif -%}
+{{ return(first_day_to_rewrite(relation, with_events)) }}
+{%- endmacro %}
+
+
+{#- The rule itself, for an existing `relation` (see reprocess_from_date). -#}
+{% macro first_day_to_rewrite(relation, with_events=false) -%}
 {%- set scada = source('scada', 'scada_measurements') -%}
 {#- two queries, so that the second compares with a literal: PostgreSQL estimates
     `> (select ...)` at a third of the table and would scan all of raw -#}
@@ -89,6 +95,36 @@ select least({{ candidates | join(', ') }}) - 1
 {{ return(run_query(query).columns[0].values()[0]) }}
 {%- endmacro %}
 
+
+{#-
+    For loaders/transform/dbt.py, before a `dbt build`: prints the first day the tests of
+    the big tables need to check (env var WINDFARM_TEST_WINDOW_FROM), i.e. the first day
+    the build's incremental models can rewrite (the rule above, for the whole build: the
+    bookmark of core.fct_turbine_measurements, with the events) minus `margin_days`; or
+    `all` when there is no fact or no raw measurements yet (a first build checks every
+    day). `dbt run-operation print_test_window_from --args '{margin_days: 2}'`.
+-#}
+{% macro print_test_window_from(margin_days=0) -%}
+{%- set first_day = none -%}
+{%- set scada = source('scada', 'scada_measurements') -%}
+{%- set fact = ref('fct_turbine_measurements') -%}
+{%- set has_raw = adapter.get_relation(
+    database=scada.database, schema=scada.schema, identifier=scada.identifier
+) is not none -%}
+{%- set built_fact = adapter.get_relation(
+    database=fact.database, schema=fact.schema, identifier=fact.identifier
+) -%}
+{%- if has_raw and built_fact is not none -%}
+{%- set first_day = first_day_to_rewrite(built_fact, with_events=true) -%}
+{%- endif -%}
+{%- if first_day is none -%}
+{%- do print('test window from: all') -%}
+{%- else -%}
+{%- set first_checked = first_day - modules.datetime.timedelta(days=margin_days) -%}
+{%- do print('test window from: ' ~ first_checked.isoformat()) -%}
+{%- endif -%}
+{%- endmacro %}
+
 {#- The rows of the window a model writes, as a where-clause condition on a date column
     (`days_before`: a window widened that many days before the reprocess window). -#}
 {% macro in_write_window(first_date, column='measured_date', days_before=0) -%}
@@ -113,8 +149,9 @@ select least({{ candidates | join(', ') }}) - 1
 {#-
     Tests of the big tables check, on a daily run, the days it can have changed: from
     env var WINDFARM_TEST_WINDOW_FROM, which loaders/transform/dbt.py sets to the reprocess
-    window's first day minus two (default: everything; `--vars '{full_tests: true}'`
-    also checks everything: weekly, and after a backfill). A literal date, not a
+    window's first day minus two, as macro print_test_window_from tells it (default:
+    everything; `--vars '{full_tests: true}'` also checks everything: weekly, and after a
+    backfill). A literal date, not a
     subquery: PostgreSQL estimates `>= (select ...)` at a third of the table and scans it
     all. The singular tests call this; the generic ones get the same condition from
     get_where_subquery (macros/get_where_subquery.sql).

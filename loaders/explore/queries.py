@@ -184,7 +184,8 @@ def signals(
 
 def events(settings: Settings, turbine_id: str, first: datetime, last: datetime) -> pd.DataFrame:
     """Alarms and maintenance interventions of a turbine overlapping [first, last), as
-    markers: kind, start, end, label."""
+    markers: kind, start, end, label. The mart keeps interventions to the hour (their
+    exact times could single out a technician: docs/gdpr.md)."""
     return read(
         settings,
         """
@@ -193,10 +194,12 @@ def events(settings: Settings, turbine_id: str, first: datetime, last: datetime)
         from core.fct_alarms
         where turbine_id = %s and started_at < %s and coalesce(ended_at, 'infinity') > %s
         union all
-        select 'maintenance' as kind, started_at, ended_at,
+        select 'maintenance' as kind, started_hour_at as started_at,
+               started_hour_at + coalesce(duration_hours, 0) * interval '1 hour' as ended_at,
                intervention_type || ' · ' || coalesce(component, '') as label
         from core.fct_maintenance_events
-        where turbine_id = %s and started_at < %s and coalesce(ended_at, 'infinity') > %s
+        where turbine_id = %s and started_hour_at < %s
+          and started_hour_at + coalesce(duration_hours, 0) * interval '1 hour' > %s
         order by started_at
         """,
         (turbine_id, last, first, turbine_id, last, first),

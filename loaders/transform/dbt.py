@@ -9,7 +9,8 @@ running would keep writing to the warehouse after the run ended.
 `build` also tells dbt which days its tests need to check (env var
 WINDFARM_TEST_WINDOW_FROM): the days the incremental models can have rewritten, so that a
 daily run's tests cost the same after a month or after years (docs/architecture.md,
-"Incremental models").
+"Incremental models"). Which days those are is dbt's rule (macro reprocess_from_date),
+asked of dbt before the build: `first_day_tested`.
 """
 
 from __future__ import annotations
@@ -23,10 +24,9 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psycopg2
 import yaml
 
-from loaders import logs, warehouse
+from loaders import logs
 from loaders.settings import Settings
 
 STOP_GRACE_SECONDS = 10
@@ -68,13 +68,10 @@ def dbt_environment(settings: Settings) -> dict[str, str]:
     }
 
 
-def run_dbt(
-    settings: Settings, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess:
-    """Any dbt command on the project, its output streamed to our log (`env`: variables
-    added to dbt's environment)."""
+def dbt_command(settings: Settings, *args: str) -> list[str]:
+    """A dbt command line on the project, with its profile, target and log folders."""
     project = settings.dbt_project_dir
-    command = [
+    return [
         dbt_executable(),
         "--no-use-colors",
         "--log-format",
@@ -91,6 +88,14 @@ def run_dbt(
         "--log-path",
         str(Path(settings.dbt_target_dir) / "logs"),
     ]
+
+
+def run_dbt(
+    settings: Settings, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """Any dbt command on the project, its output streamed to our log (`env`: variables
+    added to dbt's environment)."""
+    command = dbt_command(settings, *args)
     process = subprocess.Popen(
         command,
         env={**dbt_environment(settings), **(env or {})},
@@ -147,78 +152,38 @@ def dbt_vars(extra: tuple[str, ...]) -> dict:
     return found
 
 
-def project_var(settings: Settings, name: str, default: object) -> object:
-    """A var of dbt_project.yml."""
-    path = Path(settings.dbt_project_dir) / "dbt_project.yml"
-    try:
-        project = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError):
-        return default
-    return (project.get("vars") or {}).get(name, default)
+class DbtError(Exception):
+    """dbt could not answer (its output says why)."""
 
 
-# The first day the incremental models rewrite, as dbt's macro reprocess_from_date finds
-# it (dbt_project/macros/reprocess_window.sql), but for the whole build: the newest loaded
-# day minus reprocess_days, or the oldest day of a SCADA load newer than the newest load
-# the SCADA fact holds, or of an alarm, maintenance or weather load after the fact's last
-# build. Index look-ups only.
-_EVENT_SOURCES = (
-    ("raw.scada_alarms", "started_at"),
-    ("raw.maintenance_log", "started_at"),
-    ("raw.weather_hourly", "observed_at"),
-)
+# What macro print_test_window_from prints (dbt_project/macros/reprocess_window.sql).
+_TEST_WINDOW_LINE = re.compile(r"^test window from: (all|\d{4}-\d{2}-\d{2})\s*$", re.M)
 
 
-def test_window_from(settings: Settings, reprocess_days: int) -> str:
+def first_day_tested(settings: Settings, variables: dict | None = None) -> str:
     """First day the tests of the big tables check on an incremental build: the first day
     the incremental models can rewrite, minus TEST_WINDOW_MARGIN_DAYS; ALL_DAYS when the
-    warehouse has no fact or no raw measurements yet (a first build checks everything)."""
-    connection = warehouse.connect(settings, "transformer")
-    try:
-        with connection, connection.cursor() as cursor:
-            cursor.execute(
-                "select to_regclass('raw.scada_measurements') is not null, "
-                "to_regclass('core.fct_turbine_measurements') is not null"
-            )
-            has_raw, has_fact = cursor.fetchone()
-            if not (has_raw and has_fact):
-                return ALL_DAYS
-            cursor.execute("select max(dlt_load_id) from core.fct_turbine_measurements")
-            seen = cursor.fetchone()[0] or "0"
-            # the events loaded after the fact's last build (its `analyze` post-hook)
-            cursor.execute(
-                "select to_char(extract(epoch from last_analyze), 'FM0000000000.000000') "
-                "from pg_stat_user_tables where relid = 'core.fct_turbine_measurements'::regclass"
-            )
-            found = cursor.fetchone()
-            built = (found[0] if found else None) or seen
-            candidates = [
-                "(select max(measured_date) from raw.scada_measurements) - %(days)s",
-                # through the load-id index (offset 0), as in the macro: not a walk of
-                # the measured_date index through the whole history
-                "(select min(measured_date) from (select measured_date "
-                "from raw.scada_measurements where _dlt_load_id > %(seen)s offset 0) as newer)",
-            ]
-            for table, column in _EVENT_SOURCES:
-                cursor.execute("select to_regclass(%s) is not null", (table,))
-                if cursor.fetchone()[0]:
-                    candidates.append(
-                        f"(select min(({column} at time zone 'UTC')::date) from {table} "  # noqa: S608 - constants
-                        "where _dlt_load_id > %(built)s)"
-                    )
-            cursor.execute(
-                f"select least({', '.join(candidates)}) - 1 - %(margin)s",
-                {
-                    "days": reprocess_days,
-                    "seen": seen,
-                    "built": built,
-                    "margin": TEST_WINDOW_MARGIN_DAYS,
-                },
-            )
-            first = cursor.fetchone()[0]
-    finally:
-        connection.close()
-    return ALL_DAYS if first is None else first.isoformat()
+    warehouse has no fact or no raw measurements yet (a first build checks everything).
+
+    Asked of dbt (macro print_test_window_from), whose reprocess_from_date decides what
+    each incremental model rewrites: the rule is written once, in dbt. `variables`: the
+    build's --vars (e.g. another reprocess_days)."""
+    args = ["--args", json.dumps({"margin_days": TEST_WINDOW_MARGIN_DAYS})]
+    if variables:
+        args += ["--vars", json.dumps(variables)]
+    completed = subprocess.run(
+        dbt_command(settings, "--quiet", "run-operation", "print_test_window_from", *args),
+        env=dbt_environment(settings),
+        capture_output=True,
+        text=True,
+        errors="replace",
+        check=False,
+    )
+    found = _TEST_WINDOW_LINE.search(completed.stdout)
+    if completed.returncode != 0 or found is None:
+        output = (completed.stdout + completed.stderr).strip()
+        raise DbtError(f"dbt run-operation print_test_window_from failed: {output[-500:]}")
+    return ALL_DAYS if found.group(1) == "all" else found.group(1)
 
 
 def _explained(result: dict) -> str | None:
@@ -249,10 +214,9 @@ def build(settings: Settings, *extra: str, test_window: str | None = None) -> Db
         if "--full-refresh" in extra or variables.get("full_tests"):
             test_window = ALL_DAYS
         else:
-            days = variables.get("reprocess_days", project_var(settings, "reprocess_days", 3))
             try:
-                test_window = test_window_from(settings, int(days))
-            except (warehouse.WarehouseError, psycopg2.Error) as error:
+                test_window = first_day_tested(settings, variables)
+            except (DbtError, OSError) as error:
                 # dbt will report what is wrong with the warehouse; its tests check all
                 logs.event("dbt", f"test window unknown, every day checked: {error}")
                 test_window = ALL_DAYS

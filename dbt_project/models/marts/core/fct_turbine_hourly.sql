@@ -10,16 +10,14 @@
     config(
         materialized='incremental',
         unique_key='hour_date',
-        incremental_strategy='delete+insert',
+        meta={'recent_tests_where': 'hour_date >= {window_from}'},
         indexes=[
             {'columns': ['turbine_id', 'hour_at'], 'unique': True},
             {'columns': ['hour_date']},
             {'columns': ['date_key']},
             {'columns': ['turbine_key', 'hour_date']},
             {'columns': ['dlt_load_id']},
-        ],
-        on_schema_change='append_new_columns',
-        post_hook=['{{ analyze_after_build() }}']
+        ]
     )
 }}
 {%- set signals = measurement_signals() %}

@@ -12,15 +12,13 @@
     config(
         materialized='incremental',
         unique_key='measured_date',
-        incremental_strategy='delete+insert',
+        meta={'recent_tests_where': 'measured_date >= {window_from}'},
         indexes=[
             {'columns': ['measured_date']},
             {'columns': ['date_key']},
             {'columns': ['turbine_key', 'measured_date']},
             {'columns': ['dlt_load_id']},
-        ],
-        on_schema_change='append_new_columns',
-        post_hook=['{{ analyze_after_build() }}']
+        ]
     )
 }}
 

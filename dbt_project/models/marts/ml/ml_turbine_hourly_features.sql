@@ -9,14 +9,8 @@
                      hourly counts, sums and sums of squares, summed as numeric so that
                      PostgreSQL slides each frame instead of re-adding it per row)
       residuals      a component temperature minus what the turbine's own past predicts
-                     from load and a reference temperature (ambient; for the gearbox
-                     bearing, the gearbox oil that bathes it, which follows load and
-                     ambient and so removes the gearbox's common thermal state): a
-                     per-turbine linear fit of (temperature - reference) on the 3-hour
-                     mean load factor (the metal lags the load) over the fully producing
-                     hours of the var('ml_residual_fit_days') days before the hour (the
-                     hour itself excluded), used once it has
-                     var('ml_residual_min_fit_hours') points
+                     from load and a reference temperature (int_turbine_hours_fitted),
+                     and their 24-hour mean
       weather        as of the hour's start (never a later value)
       QC, states     shares of the hour's 6 periods
       labels         int_turbine_hours_labelled
@@ -24,8 +18,8 @@
     have changed, i.e. the reprocess window (macro reprocess_from_date, with the late
     alarms and interventions) widened by the longest label horizon. Features look
     backward only: they are recomputed from the reprocess window on (reading the hourly
-    aggregates var('ml_residual_fit_days') + 2 days further back), and kept from the table
-    for the earlier hours whose labels only may change. A bounded window: the daily cost
+    aggregates 8 days and the residuals 1 day further back), and kept from the table for
+    the earlier hours whose labels only may change. A bounded window: the daily cost
     does not grow with the history.
 -#}
 {%- set longest = failure_horizons_days() | max %}
@@ -34,32 +28,35 @@
     config(
         materialized='incremental',
         unique_key='date_key',
-        incremental_strategy='delete+insert',
+        meta={
+            'recent_tests_where':
+            "date_key >= to_char({window_from} - {label_horizon_days}, 'YYYYMMDD')::integer"
+        },
         indexes=[
             {'columns': ['turbine_id', 'hour_at'], 'unique': True},
             {'columns': ['date_key']},
             {'columns': ['dlt_load_id']},
-        ],
-        on_schema_change='append_new_columns',
-        post_hook=['{{ analyze_after_build() }}']
+        ]
     )
 }}
 {%- set temperatures = temperature_signals() %}
-{%- set residual_references = {
-    'gearbox_oil_temp': 'ambient_temp',
-    'gearbox_bearing_temp': 'gearbox_oil_temp',
-    'generator_stator_temp': 'ambient_temp',
-} %}
-{%- set residual_signals = residual_references.keys() | list %}
-{%- set fit_days = var('ml_residual_fit_days', 30) %}
-{%- set min_fit_hours = var('ml_residual_min_fit_hours', 72) %}
+{%- set residual_signals = ml_residual_references().keys() | list %}
 
 with
 
+-- The hours written and the 8 days before them: the 7-day statistics' frames.
 hours as (
 
     select * from {{ ref('int_turbine_hours_aggregated') }}
-    where {{ in_write_window(first_date, 'hour_date', fit_days ~ ' + 2') }}
+    where {{ in_write_window(first_date, 'hour_date', 8) }}
+
+),
+
+-- The residuals of the hours written and of the day before them (their 24-hour means).
+fitted as (
+
+    select * from {{ ref('int_turbine_hours_fitted') }}
+    where {{ in_write_window(first_date, 'hour_date', 1) }}
 
 ),
 
@@ -67,146 +64,6 @@ labels as (
 
     select * from {{ ref('int_turbine_hours_labelled') }}
     where {{ in_write_window(first_date, 'hour_date', longest) }}
-
-),
-
-turbines as (
-
-    select * from {{ ref('dim_turbine') }}
-
-),
-
-hours_with_load as (
-
-    select
-        hours.*,
-        hours.active_power_mean / nullif(turbines.rated_power_kw, 0) as load_factor,
-        (
-            hours.producing_period_count = hours.period_count
-            and hours.power_period_count = hours.period_count
-        ) as is_fully_producing
-    from hours
-    left join turbines
-        on hours.turbine_id = turbines.turbine_id
-
-),
-
-hours_with_lagged_load as (
-
-    select
-        {%- for name, reference in residual_references.items() %}
-        (
-            is_fully_producing
-            and {{ name }}_value_count = period_count
-            and {{ reference }}_value_count = period_count
-        ) as {{ name }}_is_fit_point,
-        {%- endfor %}
-        avg(load_factor) over (
-            partition by turbine_id order by hour_at
-            range between interval '2 hours' preceding and current row
-        ) as load_factor_3h,
-        *
-    from hours_with_load
-
-),
-
--- The hours a fit uses: fit points with both coordinates (what regr_* would count).
-fit_pairs as (
-
-    select
-        {%- for name, reference in residual_references.items() %}
-        (
-            {{ name }}_is_fit_point
-            and load_factor_3h is not null
-            and {{ name }}_mean is not null
-            and {{ reference }}_mean is not null
-        ) as {{ name }}_is_fit_pair,
-        {%- endfor %}
-        *
-    from hours_with_lagged_load
-
-),
-
--- The fit's points as exact numbers: PostgreSQL slides a window of numeric sums by adding
--- the hour entering and removing the one leaving, where a sum of double precision or a
--- regr_* aggregate is recomputed over the whole frame for every row (720 hours for the
--- fit): the difference between seconds and minutes on a year of the fleet.
-fit_points as (
-
-    select
-        {%- for name, reference in residual_references.items() %}
-        case
-            when {{ name }}_is_fit_pair then load_factor_3h::numeric
-        end as {{ name }}_fit_x,
-        case
-            when {{ name }}_is_fit_pair then ({{ name }}_mean - {{ reference }}_mean)::numeric
-        end as {{ name }}_fit_y,
-        {%- endfor %}
-        *
-    from fit_pairs
-
-),
-
-fit_sums as (
-
-    select
-        {%- for name in residual_signals %}
-        count({{ name }}_fit_x) over wfit as {{ name }}_fit_count,
-        sum({{ name }}_fit_x) over wfit as {{ name }}_fit_sx,
-        sum({{ name }}_fit_y) over wfit as {{ name }}_fit_sy,
-        sum({{ name }}_fit_x * {{ name }}_fit_x) over wfit as {{ name }}_fit_sxx,
-        sum({{ name }}_fit_x * {{ name }}_fit_y) over wfit as {{ name }}_fit_sxy,
-        {%- endfor %}
-        *
-    from fit_points
-    window
-        wfit as (
-            partition by turbine_id order by hour_at
-            range between interval '{{ fit_days }} days' preceding
-            and interval '1 hour' preceding
-        )
-
-),
-
--- From here on, only the hours written and the 8 days before them: the 24-hour and 7-day
--- statistics need 7 days, not the fit's 30, and every sliding frame and the fit's
--- numeric arithmetic are work per row.
-recent_fit_sums as (
-
-    select * from fit_sums
-    where {{ in_write_window(first_date, 'hour_date', 8) }}
-
-),
-
--- The least-squares line of each fit (what regr_slope and regr_intercept return), from
--- the window's exact sums.
-fit_slopes as (
-
-    select
-        {%- for name in residual_signals %}
-        (
-            {{ name }}_fit_count * {{ name }}_fit_sxy - {{ name }}_fit_sx * {{ name }}_fit_sy
-        ) / nullif(
-            {{ name }}_fit_count * {{ name }}_fit_sxx - {{ name }}_fit_sx * {{ name }}_fit_sx, 0
-        ) as {{ name }}_fit_slope_exact,
-        {%- endfor %}
-        *
-    from recent_fit_sums
-
-),
-
-fits as (
-
-    select
-        {%- for name in residual_signals %}
-        {{ name }}_fit_slope_exact::double precision as {{ name }}_fit_slope,
-        (
-            ({{ name }}_fit_sy - {{ name }}_fit_slope_exact * {{ name }}_fit_sx)
-            / nullif({{ name }}_fit_count, 0)
-        )::double precision as {{ name }}_fit_intercept,
-        {%- endfor %}
-        *
-    from fit_slopes
 
 ),
 
@@ -224,7 +81,7 @@ rolling as (
         {%- endfor %}
         {%- endfor %}
         *
-    from fits
+    from hours
     window
         w24h as (
             partition by turbine_id order by hour_at
@@ -237,31 +94,8 @@ rolling as (
 
 ),
 
--- Only for the hours written and the day before them (their 24-hour mean reads it).
-residuals as (
-
-    select
-        {%- for name, reference in residual_references.items() %}
-        case
-            when
-                {{ name }}_fit_count >= {{ min_fit_hours }}
-                and {{ in_write_window(first_date, 'hour_date', 1) }}
-                then
-                    {{ name }}_mean
-                    - (
-                        {{ reference }}_mean
-                        + {{ name }}_fit_intercept
-                        + {{ name }}_fit_slope * load_factor_3h
-                    )
-        end as {{ name }}_residual,
-        {%- endfor %}
-        *
-    from rolling
-
-),
-
--- A numeric mean slides too: each hour's residual (an expression over the fit's sums) is
--- evaluated when it enters the frame and when it leaves, not once per hour of every frame.
+-- A numeric mean slides too: each hour's residual is added when it enters the frame and
+-- removed when it leaves, not re-added for every hour of every frame.
 residual_rolling as (
 
     select
@@ -272,7 +106,25 @@ residual_rolling as (
         )::double precision as {{ name }}_residual_mean_24h,
         {%- endfor %}
         *
-    from residuals
+    from fitted
+
+),
+
+hourly as (
+
+    select
+        {%- for name in residual_signals %}
+        residual_rolling.{{ name }}_residual,
+        residual_rolling.{{ name }}_residual_mean_24h,
+        {%- endfor %}
+        residual_rolling.load_factor,
+        residual_rolling.load_factor_3h,
+        rolling.*
+    from rolling
+    left join residual_rolling
+        on
+            rolling.turbine_id = residual_rolling.turbine_id
+            and rolling.hour_at = residual_rolling.hour_at
 
 ),
 
@@ -283,46 +135,46 @@ features as (
     select
         -- keys
         md5(
-            residual_rolling.turbine_id || '|'
-            || to_char(residual_rolling.hour_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24')
+            hourly.turbine_id || '|'
+            || to_char(hourly.hour_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24')
         ) as feature_row_key,
-        md5(residual_rolling.turbine_id) as turbine_key,
-        to_char(residual_rolling.hour_date, 'YYYYMMDD')::integer as date_key,
-        residual_rolling.turbine_id,
-        residual_rolling.hour_at,
-        extract(hour from residual_rolling.hour_at at time zone 'UTC')::integer
+        md5(hourly.turbine_id) as turbine_key,
+        to_char(hourly.hour_date, 'YYYYMMDD')::integer as date_key,
+        hourly.turbine_id,
+        hourly.hour_at,
+        extract(hour from hourly.hour_at at time zone 'UTC')::integer
             as hour_of_day_utc,
 
         -- the hour's signals
-        residual_rolling.wind_speed_mean,
-        residual_rolling.wind_speed_std,
-        residual_rolling.wind_speed_max,
-        residual_rolling.wind_direction_mean,
-        residual_rolling.active_power_mean,
-        residual_rolling.active_power_max,
-        residual_rolling.load_factor,
-        residual_rolling.load_factor_3h,
-        residual_rolling.rotor_speed_mean,
-        residual_rolling.pitch_angle_mean,
+        hourly.wind_speed_mean,
+        hourly.wind_speed_std,
+        hourly.wind_speed_max,
+        hourly.wind_direction_mean,
+        hourly.active_power_mean,
+        hourly.active_power_max,
+        hourly.load_factor,
+        hourly.load_factor_3h,
+        hourly.rotor_speed_mean,
+        hourly.pitch_angle_mean,
         {%- for signal in temperatures %}
-        residual_rolling.{{ signal.signal }}_mean,
+        hourly.{{ signal.signal }}_mean,
         {%- endfor %}
-        residual_rolling.auxiliary_consumption_mean,
-        residual_rolling.measured_energy_kwh,
-        residual_rolling.expected_energy_kwh,
+        hourly.auxiliary_consumption_mean,
+        hourly.measured_energy_kwh,
+        hourly.expected_energy_kwh,
         case
             when
-                residual_rolling.power_period_count = residual_rolling.period_count
-                and residual_rolling.expected_energy_kwh > 0
-                then residual_rolling.measured_energy_kwh / residual_rolling.expected_energy_kwh
+                hourly.power_period_count = hourly.period_count
+                and hourly.expected_energy_kwh > 0
+                then hourly.measured_energy_kwh / hourly.expected_energy_kwh
         end as performance_ratio,
 
         -- rolling temperature statistics (backward only)
         {%- for signal in temperatures %}
         {%- for window_name in ['24h', '7d'] %}
-        {%- set n = 'residual_rolling.' ~ signal.signal ~ '_n_' ~ window_name %}
-        {%- set s = 'residual_rolling.' ~ signal.signal ~ '_s_' ~ window_name %}
-        {%- set q = 'residual_rolling.' ~ signal.signal ~ '_q_' ~ window_name %}
+        {%- set n = 'hourly.' ~ signal.signal ~ '_n_' ~ window_name %}
+        {%- set s = 'hourly.' ~ signal.signal ~ '_s_' ~ window_name %}
+        {%- set q = 'hourly.' ~ signal.signal ~ '_q_' ~ window_name %}
         case
             when {{ n }} > 0 then ({{ s }} / {{ n }})::double precision
         end as {{ signal.signal }}_mean_{{ window_name }},
@@ -337,35 +189,35 @@ features as (
 
         -- temperature residuals against load and ambient (backward only)
         {%- for name in residual_signals %}
-        residual_rolling.{{ name }}_residual,
-        residual_rolling.{{ name }}_residual_mean_24h,
+        hourly.{{ name }}_residual,
+        hourly.{{ name }}_residual_mean_24h,
         {%- endfor %}
 
         -- weather as of the hour's start
-        residual_rolling.temperature_2m_c as weather_temperature_2m_c,
-        residual_rolling.relative_humidity_2m_pct as weather_relative_humidity_2m_pct,
-        residual_rolling.surface_pressure_hpa as weather_surface_pressure_hpa,
-        residual_rolling.precipitation_mm as weather_precipitation_mm,
-        residual_rolling.wind_speed_10m_ms as weather_wind_speed_10m_ms,
-        residual_rolling.wind_direction_10m_deg as weather_wind_direction_10m_deg,
-        residual_rolling.wind_gusts_10m_ms as weather_wind_gusts_10m_ms,
-        residual_rolling.weather_age_minutes,
+        hourly.temperature_2m_c as weather_temperature_2m_c,
+        hourly.relative_humidity_2m_pct as weather_relative_humidity_2m_pct,
+        hourly.surface_pressure_hpa as weather_surface_pressure_hpa,
+        hourly.precipitation_mm as weather_precipitation_mm,
+        hourly.wind_speed_10m_ms as weather_wind_speed_10m_ms,
+        hourly.wind_direction_10m_deg as weather_wind_direction_10m_deg,
+        hourly.wind_gusts_10m_ms as weather_wind_gusts_10m_ms,
+        hourly.weather_age_minutes,
 
         -- operating state shares
         {%- for state in operating_states() %}
-        residual_rolling.{{ state }}_period_count::double precision
-        / residual_rolling.period_count as share_{{ state }},
+        hourly.{{ state }}_period_count::double precision
+        / hourly.period_count as share_{{ state }},
         {%- endfor %}
 
         -- QC coverage
-        residual_rolling.measured_period_count::integer as measured_period_count,
-        residual_rolling.valid_period_count::integer as valid_period_count,
-        residual_rolling.valid_period_count::double precision
-        / residual_rolling.period_count as qc_valid_share,
-        residual_rolling.flagged_period_count::integer as flagged_period_count
+        hourly.measured_period_count::integer as measured_period_count,
+        hourly.valid_period_count::integer as valid_period_count,
+        hourly.valid_period_count::double precision
+        / hourly.period_count as qc_valid_share,
+        hourly.flagged_period_count::integer as flagged_period_count
 
-    from residual_rolling
-    where {{ in_write_window(first_date, 'residual_rolling.hour_date') }}
+    from hourly
+    where {{ in_write_window(first_date, 'hourly.hour_date') }}
 
 ),
 {%- if first_date is not none %}

@@ -24,16 +24,6 @@
 }) %}
 {%- endfor %}
 {%- endfor %}
-{{
-    config(
-        materialized='incremental',
-        unique_key='measured_date',
-        incremental_strategy='delete+insert',
-        indexes=[{'columns': ['measured_date']}, {'columns': ['dlt_load_id']}],
-        on_schema_change='append_new_columns',
-        post_hook=['{{ analyze_after_build() }}']
-    )
-}}
 
 with
 

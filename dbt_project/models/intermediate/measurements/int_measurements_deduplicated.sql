@@ -10,20 +10,6 @@
     newest load id before this run moves it on -#}
 -- depends_on: {{ ref('int_measurement_conflicts_set_aside') }}
 {%- set first_date = reprocess_from_date(this) %}
-{{
-    config(
-        materialized='incremental',
-        unique_key='measured_date',
-        incremental_strategy='delete+insert',
-        indexes=[
-            {'columns': ['turbine_id', 'measured_at'], 'unique': True},
-            {'columns': ['measured_date']},
-            {'columns': ['dlt_load_id']},
-        ],
-        on_schema_change='append_new_columns',
-        post_hook=['{{ analyze_after_build() }}']
-    )
-}}
 
 with
 

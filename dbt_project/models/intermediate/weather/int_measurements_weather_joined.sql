@@ -12,20 +12,6 @@
     widened to the oldest day of a newer weather load (macro reprocess_from_date).
 -#}
 {%- set first_date = reprocess_from_date(this, with_events=true) %}
-{{
-    config(
-        materialized='incremental',
-        unique_key='measured_date',
-        incremental_strategy='delete+insert',
-        indexes=[
-            {'columns': ['turbine_id', 'measured_at'], 'unique': True},
-            {'columns': ['measured_date']},
-            {'columns': ['dlt_load_id']},
-        ],
-        on_schema_change='append_new_columns',
-        post_hook=['{{ analyze_after_build() }}']
-    )
-}}
 
 with
 

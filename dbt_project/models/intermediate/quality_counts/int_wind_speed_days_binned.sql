@@ -5,16 +5,6 @@
     reprocess window), so that the distribution sums days instead of rescanning the grid.
 -#}
 {%- set first_date = reprocess_from_date(this) %}
-{{
-    config(
-        materialized='incremental',
-        unique_key='measured_date',
-        incremental_strategy='delete+insert',
-        indexes=[{'columns': ['measured_date']}, {'columns': ['dlt_load_id']}],
-        on_schema_change='append_new_columns',
-        post_hook=['{{ analyze_after_build() }}']
-    )
-}}
 
 with
 

@@ -1,7 +1,7 @@
 {#-
     QC flags on the 10-minute grid (OpenOA vocabulary); rows are flagged, never dropped.
-    Thresholds come from the sensor_bounds seed (per signal and turbine model) and the
-    qc_thresholds seed; an empty threshold switches a check off.
+    Thresholds come from int_turbines_parameterised (the sensor_bounds seed per signal and
+    turbine model, the qc_thresholds seed); an empty threshold switches a check off.
       is_out_of_range_<signal>  value outside the plausible range
       is_frozen_<signal>        the same value over at least frozen_min_minutes of
                                 consecutive measured periods (gaps neither break nor
@@ -23,20 +23,6 @@
     the window's first midnight (frozen_min_minutes is at most an hour in the seed).
 -#}
 {%- set first_date = reprocess_from_date(this) %}
-{{
-    config(
-        materialized='incremental',
-        unique_key='measured_date',
-        incremental_strategy='delete+insert',
-        indexes=[
-            {'columns': ['turbine_id', 'measured_at'], 'unique': True},
-            {'columns': ['measured_date']},
-            {'columns': ['dlt_load_id']},
-        ],
-        on_schema_change='append_new_columns',
-        post_hook=['{{ analyze_after_build() }}']
-    )
-}}
 {%- set signals = measurement_signals() %}
 {%- set wind = signal_named('wind_speed') %}
 {%- set power = signal_named('active_power') %}
@@ -52,65 +38,13 @@ gridded as (
 
 turbines as (
 
-    select * from {{ ref('stg_scada__turbines') }}
-
-),
-
-turbine_models as (
-
-    select * from {{ ref('turbine_models') }}
-
-),
-
-sensor_bounds as (
-
-    select * from {{ ref('sensor_bounds') }}
+    select * from {{ ref('int_turbines_parameterised') }}
 
 ),
 
 power_curves as (
 
     select * from {{ ref('power_curves') }}
-
-),
-
-qc_thresholds as (
-
-    select * from {{ ref('qc_thresholds') }}
-
-),
-
-thresholds as (
-
-    select
-        {{ qc_threshold('power_curve_tolerance_share_of_rated') }},
-        {{ qc_threshold('power_curve_min_rotor_speed_rpm') }}
-    from qc_thresholds
-
-),
-
-model_bounds as (
-
-    select
-        {%- for signal in signals %}
-        max(min_value) filter (where signal = '{{ signal.signal }}') as {{ signal.signal }}_min,
-        max(max_value) filter (where signal = '{{ signal.signal }}') as {{ signal.signal }}_max,
-        max(frozen_min_minutes) filter (
-            where signal = '{{ signal.signal }}'
-        ) as {{ signal.signal }}_frozen_min_minutes,
-        max(frozen_ignore_below) filter (
-            where signal = '{{ signal.signal }}'
-        ) as {{ signal.signal }}_frozen_ignore_below,
-        max(frozen_ignore_above) filter (
-            where signal = '{{ signal.signal }}'
-        ) as {{ signal.signal }}_frozen_ignore_above,
-        max(spike_max_step) filter (
-            where signal = '{{ signal.signal }}'
-        ) as {{ signal.signal }}_spike_max_step,
-        {%- endfor %}
-        model
-    from sensor_bounds
-    group by model
 
 ),
 
@@ -127,44 +61,27 @@ curve_segments as (
 
 ),
 
-turbine_parameters as (
-
-    select
-        turbines.turbine_id,
-        turbines.turbine_model,
-        coalesce(turbines.rated_power_kw, turbine_models.rated_power_kw) as rated_power_kw,
-        turbine_models.cut_in_wind_speed_ms,
-        turbine_models.cut_out_wind_speed_ms
-    from turbines
-    left join turbine_models
-        on turbines.turbine_model = turbine_models.model
-
-),
-
 with_parameters as (
 
     select
         gridded.*,
-        turbine_parameters.turbine_model,
-        turbine_parameters.rated_power_kw,
-        turbine_parameters.cut_in_wind_speed_ms,
-        turbine_parameters.cut_out_wind_speed_ms,
+        turbines.turbine_model,
+        turbines.rated_power_kw,
+        turbines.cut_in_wind_speed_ms,
+        turbines.cut_out_wind_speed_ms,
         {%- for signal in signals %}
-        model_bounds.{{ signal.signal }}_min,
-        model_bounds.{{ signal.signal }}_max,
-        model_bounds.{{ signal.signal }}_frozen_min_minutes,
-        model_bounds.{{ signal.signal }}_frozen_ignore_below,
-        model_bounds.{{ signal.signal }}_frozen_ignore_above,
-        model_bounds.{{ signal.signal }}_spike_max_step,
+        turbines.{{ signal.signal }}_min,
+        turbines.{{ signal.signal }}_max,
+        turbines.{{ signal.signal }}_frozen_min_minutes,
+        turbines.{{ signal.signal }}_frozen_ignore_below,
+        turbines.{{ signal.signal }}_frozen_ignore_above,
+        turbines.{{ signal.signal }}_spike_max_step,
         {%- endfor %}
-        thresholds.power_curve_tolerance_share_of_rated,
-        thresholds.power_curve_min_rotor_speed_rpm
+        turbines.power_curve_tolerance_share_of_rated,
+        turbines.power_curve_min_rotor_speed_rpm
     from gridded
-    left join turbine_parameters
-        on gridded.turbine_id = turbine_parameters.turbine_id
-    left join model_bounds
-        on turbine_parameters.turbine_model = model_bounds.model
-    cross join thresholds
+    left join turbines
+        on gridded.turbine_id = turbines.turbine_id
 
 ),
 
@@ -288,7 +205,7 @@ expected_power as (
         case
             when gridded.{{ wind.column }} is null then null
             when
-                gridded.{{ wind.column }} >= turbine_parameters.cut_out_wind_speed_ms
+                gridded.{{ wind.column }} >= turbines.cut_out_wind_speed_ms
                 then 0.0
             else
                 curve_segments.power_from_kw
@@ -297,11 +214,11 @@ expected_power as (
                 / (curve_segments.wind_to_ms - curve_segments.wind_from_ms)
         end as expected_power_kw
     from gridded
-    left join turbine_parameters
-        on gridded.turbine_id = turbine_parameters.turbine_id
+    left join turbines
+        on gridded.turbine_id = turbines.turbine_id
     left join curve_segments
         on
-            turbine_parameters.turbine_model = curve_segments.model
+            turbines.turbine_model = curve_segments.model
             and gridded.{{ wind.column }} >= curve_segments.wind_from_ms
             and gridded.{{ wind.column }} < curve_segments.wind_to_ms
 

@@ -12,17 +12,13 @@
 {%- set first_date = reprocess_from_date(
     this, bookmark='int_measurements_deduplicated'
 ) %}
+{#- not unique: every version of a conflicting period is kept -#}
 {{
     config(
-        materialized='incremental',
-        unique_key='measured_date',
-        incremental_strategy='delete+insert',
         indexes=[
             {'columns': ['measured_date']},
             {'columns': ['turbine_id', 'measured_at']},
-        ],
-        on_schema_change='append_new_columns',
-        post_hook=['{{ analyze_after_build() }}']
+        ]
     )
 }}
 

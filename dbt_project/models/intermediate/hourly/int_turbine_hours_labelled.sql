@@ -22,20 +22,8 @@
 {%- set horizons = failure_horizons_days() %}
 {%- set longest = horizons | max %}
 {%- set first_date = reprocess_from_date(this, with_events=true) %}
-{{
-    config(
-        materialized='incremental',
-        unique_key='hour_date',
-        incremental_strategy='delete+insert',
-        indexes=[
-            {'columns': ['turbine_id', 'hour_at'], 'unique': True},
-            {'columns': ['hour_date']},
-            {'columns': ['dlt_load_id']},
-        ],
-        on_schema_change='append_new_columns',
-        post_hook=['{{ analyze_after_build() }}']
-    )
-}}
+{#- a run rewrites the longest label horizon before the window: so many more days tested -#}
+{{ config(meta={'recent_tests_where': 'hour_date >= {window_from} - {label_horizon_days}'}) }}
 
 with
 

@@ -4,16 +4,6 @@
     quality_source_rows sums days instead of counting the whole raw table every run.
 -#}
 {%- set first_date = reprocess_from_date(this) %}
-{{
-    config(
-        materialized='incremental',
-        unique_key='measured_date',
-        incremental_strategy='delete+insert',
-        indexes=[{'columns': ['measured_date']}, {'columns': ['dlt_load_id']}],
-        on_schema_change='append_new_columns',
-        post_hook=['{{ analyze_after_build() }}']
-    )
-}}
 
 with
 

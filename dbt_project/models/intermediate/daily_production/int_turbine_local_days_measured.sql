@@ -8,20 +8,6 @@
     this small table instead of rescanning the grid.
 -#}
 {%- set first_date = reprocess_from_date(this) %}
-{{
-    config(
-        materialized='incremental',
-        unique_key='local_date',
-        incremental_strategy='delete+insert',
-        indexes=[
-            {'columns': ['turbine_id', 'local_date'], 'unique': True},
-            {'columns': ['local_date']},
-            {'columns': ['dlt_load_id']},
-        ],
-        on_schema_change='append_new_columns',
-        post_hook=['{{ analyze_after_build() }}']
-    )
-}}
 
 with
 

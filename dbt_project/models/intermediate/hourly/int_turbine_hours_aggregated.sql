@@ -8,20 +8,6 @@
     window (macro reprocess_from_date, with the late alarms, interventions and weather).
 -#}
 {%- set first_date = reprocess_from_date(this, with_events=true) %}
-{{
-    config(
-        materialized='incremental',
-        unique_key='hour_date',
-        incremental_strategy='delete+insert',
-        indexes=[
-            {'columns': ['turbine_id', 'hour_at'], 'unique': True},
-            {'columns': ['hour_date']},
-            {'columns': ['dlt_load_id']},
-        ],
-        on_schema_change='append_new_columns',
-        post_hook=['{{ analyze_after_build() }}']
-    )
-}}
 {%- set signals = measurement_signals() %}
 {%- set power = signal_named('active_power') %}
 {%- set wind = signal_named('wind_speed') %}

@@ -7,16 +7,6 @@
     unpivoted (as int_qc_flag_days_counted: not one row per signal and period to group).
 -#}
 {%- set first_date = reprocess_from_date(this) %}
-{{
-    config(
-        materialized='incremental',
-        unique_key='measured_date',
-        incremental_strategy='delete+insert',
-        indexes=[{'columns': ['measured_date']}, {'columns': ['dlt_load_id']}],
-        on_schema_change='append_new_columns',
-        post_hook=['{{ analyze_after_build() }}']
-    )
-}}
 
 with
 

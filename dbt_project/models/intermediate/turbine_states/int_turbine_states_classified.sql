@@ -20,20 +20,6 @@
     intervention turns past periods to down; macro reprocess_from_date).
 -#}
 {%- set first_date = reprocess_from_date(this, with_events=true) %}
-{{
-    config(
-        materialized='incremental',
-        unique_key='measured_date',
-        incremental_strategy='delete+insert',
-        indexes=[
-            {'columns': ['turbine_id', 'measured_at'], 'unique': True},
-            {'columns': ['measured_date']},
-            {'columns': ['dlt_load_id']},
-        ],
-        on_schema_change='append_new_columns',
-        post_hook=['{{ analyze_after_build() }}']
-    )
-}}
 {%- set wind = signal_named('wind_speed') %}
 {%- set power = signal_named('active_power') %}
 {%- set ambient = signal_named('ambient_temp') %}

@@ -20,23 +20,10 @@
     definition) and information unavailable (nothing known to compare).
 
     Incremental like int_turbine_states_classified (delete+insert by measured_date over
-    the reprocess window, widened by late alarms, interventions and weather).
+    the reprocess window, widened by late alarms, interventions and weather; folder
+    config in dbt_project.yml).
 -#}
 {%- set first_date = reprocess_from_date(this, with_events=true) %}
-{{
-    config(
-        materialized='incremental',
-        unique_key='measured_date',
-        incremental_strategy='delete+insert',
-        indexes=[
-            {'columns': ['turbine_id', 'measured_at'], 'unique': True},
-            {'columns': ['measured_date']},
-            {'columns': ['dlt_load_id']},
-        ],
-        on_schema_change='append_new_columns',
-        post_hook=['{{ analyze_after_build() }}']
-    )
-}}
 {%- set wind = signal_named('wind_speed') %}
 {%- set power = signal_named('active_power') %}
 

@@ -7,7 +7,14 @@
     day, so that a daily build reads a window of constant size whatever the history; a
     bin needs availability_curve_min_periods periods (default 3) to count.
 -#}
-{{ config(materialized='table') }}
+{{
+    config(
+        materialized='table',
+        unique_key=none,
+        indexes=[{'columns': ['turbine_id', 'wind_bin_ms'], 'unique': True}],
+        meta={'recent_tests_where': ''}
+    )
+}}
 
 with
 

@@ -10,14 +10,12 @@
     config(
         materialized='incremental',
         unique_key='local_date',
-        incremental_strategy='delete+insert',
+        meta={'recent_tests_where': 'local_date >= {window_from}'},
         indexes=[
             {'columns': ['turbine_id', 'local_date', 'availability_category'], 'unique': True},
             {'columns': ['local_date']},
             {'columns': ['dlt_load_id']},
-        ],
-        on_schema_change='append_new_columns',
-        post_hook=['{{ analyze_after_build() }}']
+        ]
     )
 }}
 

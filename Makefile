@@ -8,13 +8,15 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test install bootstrap run status lint clean deliverable bench
 
-demo: $(STAMP)
+demo: install
 	$(PY) -m loaders demo
 
 test: $(STAMP)
 	$(PY) -m pytest
 
+# Elementary's dbt packages too, when the dbt hub answers (docs/quality.md)
 install: $(STAMP)
+	$(PY) -m loaders install-elementary
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'

@@ -205,14 +205,23 @@ def test_window_from(settings: Settings, reprocess_days: int) -> str:
     return ALL_DAYS if first is None else first.isoformat()
 
 
-def build(settings: Settings, *extra: str, test_window: str | None = None) -> DbtOutcome:
+def build(
+    settings: Settings,
+    *extra: str,
+    test_window: str | None = None,
+    variables: dict | None = None,
+) -> DbtOutcome:
     """`dbt build` (with the `dbt_build_args` setting, then `extra`); failures are returned
     with their node and message, never raised.
 
     `test_window`: the first day the big tables' tests check (WINDFARM_TEST_WINDOW_FROM);
     by default the days this build can rewrite, read from the warehouse, and every day on
-    a `--full-refresh` or with `--vars '{full_tests: true}'`."""
+    a `--full-refresh` or with `--vars '{full_tests: true}'`.
+    `variables`: dbt vars added under those of the command line (one `--vars` reaches
+    dbt: it keeps only the last one given)."""
     extra = (*shlex.split(settings.dbt_build_args), *extra)
+    if variables:
+        extra = (*extra, "--vars", json.dumps({**variables, **dbt_vars(extra)}))
     if test_window is None:
         variables = dbt_vars(extra)
         if "--full-refresh" in extra or variables.get("full_tests"):

@@ -143,11 +143,17 @@ def monitor_vars(date_from: date, date_to: date, now: datetime | None = None) ->
 def build(settings: Settings, date_from: date, date_to: date, *extra: str) -> dbt.DbtOutcome:
     """The run's `dbt build` of the days [date_from, date_to]: with Elementary's monitors,
     judged at the days' own time, when Elementary is installed; the main project alone
-    otherwise."""
+    otherwise. The big tables' tests then check the monitors' days too: a monitor reads
+    its table through the same test window (macro get_where_subquery)."""
     build_with = build_settings(settings)
     if build_with is settings:
         return dbt.build(settings, *extra)
-    return dbt.build(build_with, *extra, variables=monitor_vars(date_from, date_to))
+    variables = monitor_vars(date_from, date_to)
+    start = date.fromisoformat(variables["custom_run_started_at"][:10])
+    first_day = start - timedelta(days=variables["days_back"])
+    return dbt.build(
+        build_with, *extra, variables=variables, tests_from_at_most=first_day.isoformat()
+    )
 
 
 def hub_answers(url: str = HUB_URL, timeout: float = HUB_TIMEOUT_S) -> str | None:

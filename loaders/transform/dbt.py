@@ -210,6 +210,7 @@ def build(
     *extra: str,
     test_window: str | None = None,
     variables: dict | None = None,
+    tests_from_at_most: str | None = None,
 ) -> DbtOutcome:
     """`dbt build` (with the `dbt_build_args` setting, then `extra`); failures are returned
     with their node and message, never raised.
@@ -218,7 +219,8 @@ def build(
     by default the days this build can rewrite, read from the warehouse, and every day on
     a `--full-refresh` or with `--vars '{full_tests: true}'`.
     `variables`: dbt vars added under those of the command line (one `--vars` reaches
-    dbt: it keeps only the last one given)."""
+    dbt: it keeps only the last one given). `tests_from_at_most`: a day the test window
+    starts on or before (Elementary's monitors read their own window of days)."""
     extra = (*shlex.split(settings.dbt_build_args), *extra)
     if variables:
         extra = (*extra, "--vars", json.dumps({**variables, **dbt_vars(extra)}))
@@ -234,6 +236,8 @@ def build(
                 # dbt will report what is wrong with the warehouse; its tests check all
                 logs.event("dbt", f"test window unknown, every day checked: {error}")
                 test_window = ALL_DAYS
+    if tests_from_at_most is not None:
+        test_window = min(test_window, tests_from_at_most)
     logs.event("dbt", " ".join(("dbt build", *extra)) + f" (tests from {test_window})")
     results_path = Path(settings.dbt_target_dir) / "run_results.json"
     results_path.unlink(missing_ok=True)  # never read an earlier run's results

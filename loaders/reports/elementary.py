@@ -7,16 +7,20 @@ that does: it builds the same models plus Elementary's, and its monitors are the
 written inline in the main project's YAML, enabled there by `elementary_enabled: true`.
 See docs/quality.md for the whole layout.
 
-After each run this module looks for the package in the monitoring project's
-`dbt_packages/`. When it is missing, it says so in one line and the run carries on; our
-quality page says the same in one sentence. When it is there, it runs `edr report` into
-the run's folder, quietly: no usage tracking (`DO_NOT_TRACK=1`, an edr config with
-`anonymous_usage_tracking: false`), no version check against PyPI, and no `dbt deps`
-(edr would otherwise try the hub and empty its package folder when it cannot reach it).
+`make install` installs the packages when the hub answers (`install`). Once they are
+there, a run builds the monitoring project, its monitors judged at the run's own days
+(`build`, `monitor_vars`). After each run this module looks for the package in the
+monitoring project's `dbt_packages/`. When it is missing, it says so in one line and the
+run carries on; our quality page says the same in one sentence. When it is there, it
+runs `edr report` into the run's folder, quietly: no usage tracking (`DO_NOT_TRACK=1`, an
+edr config with `anonymous_usage_tracking: false`), no version check against PyPI, and
+no `dbt deps` (edr would otherwise try the hub and empty its package folder when it
+cannot reach it).
 
 edr reads its config from `~/.edr/config.yml` before it parses its options (the version
 check runs at import time), so `--config-dir` alone is not enough: edr runs with `HOME`
 set to a folder of ours holding `.edr/config.yml`, beside the run's dbt target folder.
+The page it writes is then made private and tidy (`tidy_report`).
 """
 
 from __future__ import annotations
@@ -305,7 +309,7 @@ def check(settings: Settings) -> ElementaryOutcome | None:
     internal = edr_internal_packages()
     if internal is None or not (internal / PACKAGE).is_dir():
         return _absent(
-            "edr's own dbt packages are not installed — run `edr monitor dbt-init` once "
+            "edr's own dbt packages are not installed — run `make install` "
             "where the dbt hub is reachable"
         )
     return None

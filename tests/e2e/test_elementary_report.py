@@ -74,6 +74,9 @@ def staged(demo) -> Iterator[None]:  # noqa: ANN001 - the session's demo run, bu
     yield
     for target in placed:
         shutil.rmtree(target, ignore_errors=True)
+    for folder in {target.parent for target in placed}:
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
 
 
 class RecordingProxy:

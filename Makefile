@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo stop test explore install bootstrap run status lint clean deliverable bench
 
-demo: $(STAMP)
+demo: install
 	$(PY) -m loaders demo
 
 # Stops the private PostgreSQL cluster `make demo` starts when no server answers
@@ -23,7 +23,9 @@ test: $(STAMP)
 explore: $(STAMP)
 	$(PY) -m loaders explore $(if $(PORT),--port $(PORT))
 
+# Elementary's dbt packages too, when the dbt hub answers (docs/quality.md)
 install: $(STAMP)
+	$(PY) -m loaders install-elementary
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'

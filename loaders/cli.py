@@ -369,6 +369,10 @@ def _parser() -> argparse.ArgumentParser:
     rebuild.add_argument(
         "--select", help="only these models (dbt --select syntax, e.g. fct_turbine_measurements+)"
     )
+    commands.add_parser(
+        "install-elementary",
+        help="dbt deps for Elementary's packages when the dbt hub answers (make install)",
+    )
     status = commands.add_parser(
         "status", parents=[logging_options], help="runs in progress, recent days, recent runs"
     )
@@ -402,6 +406,10 @@ def main(argv: list[str] | None = None) -> int:
         from loaders.explore import launch  # Streamlit is imported only for this command
 
         return launch(settings, args.port)
+    if args.command == "install-elementary":
+        from loaders.reports import elementary
+
+        return 0 if elementary.install(settings) != "failed" else 1
     json_stdout = args.log_json or settings.log_format.strip().lower() == "json"
     with logs.capture(settings, json_stdout=json_stdout, command=args.command):
         with _sigterm_unwinds():

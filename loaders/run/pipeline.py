@@ -25,7 +25,7 @@ from typing import Any
 
 from loaders import logs
 from loaders.privacy import keys, retention, rights
-from loaders.reports import write_report
+from loaders.reports import elementary, write_report
 from loaders.run import audit, recovery, runlock, security_checks
 from loaders.settings import Settings
 from loaders.sources.landing import SourceOutcome, causes, describe
@@ -304,7 +304,7 @@ def run(
         if not build:
             logs.event("dbt", "dbt build deferred: the caller builds once for all its days")
             return sources, dbt.DbtOutcome(status="deferred")
-        return sources, dbt.build(settings)
+        return sources, elementary.build(settings, date_from, date_to)
 
     return _audited(
         settings,
@@ -333,7 +333,7 @@ def build_only(
         new_run_id(recovery.DBT_ONLY_SUFFIX),
         date_from,
         date_to,
-        lambda _run_id: ([], dbt.build(settings, *extra)),
+        lambda _run_id: ([], elementary.build(settings, date_from, date_to, *extra)),
         headline=f"dbt build for {date_from} .. {date_to}",
         with_report=with_report,
         lock=lock,

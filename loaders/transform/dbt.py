@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -201,14 +202,25 @@ def _explained(result: dict) -> str | None:
     )
 
 
-def build(settings: Settings, *extra: str, test_window: str | None = None) -> DbtOutcome:
+def build(
+    settings: Settings,
+    *extra: str,
+    test_window: str | None = None,
+    variables: dict | None = None,
+    tests_from_at_most: str | None = None,
+) -> DbtOutcome:
     """`dbt build` (with the `dbt_build_args` setting, then `extra`); failures are returned
     with their node and message, never raised.
 
     `test_window`: the first day the big tables' tests check (WINDFARM_TEST_WINDOW_FROM);
     by default the days this build can rewrite, read from the warehouse, and every day on
-    a `--full-refresh` or with `--vars '{full_tests: true}'`."""
+    a `--full-refresh` or with `--vars '{full_tests: true}'`.
+    `variables`: dbt vars added under those of the command line (one `--vars` reaches
+    dbt: it keeps only the last one given). `tests_from_at_most`: a day the test window
+    starts on or before (Elementary's monitors read their own window of days)."""
     extra = (*shlex.split(settings.dbt_build_args), *extra)
+    if variables:
+        extra = (*extra, "--vars", json.dumps({**variables, **dbt_vars(extra)}))
     if test_window is None:
         variables = dbt_vars(extra)
         if "--full-refresh" in extra or variables.get("full_tests"):
@@ -220,6 +232,8 @@ def build(settings: Settings, *extra: str, test_window: str | None = None) -> Db
                 # dbt will report what is wrong with the warehouse; its tests check all
                 logs.event("dbt", f"test window unknown, every day checked: {error}")
                 test_window = ALL_DAYS
+    if tests_from_at_most is not None:
+        test_window = min(test_window, tests_from_at_most)
     logs.event("dbt", " ".join(("dbt build", *extra)) + f" (tests from {test_window})")
     results_path = Path(settings.dbt_target_dir) / "run_results.json"
     results_path.unlink(missing_ok=True)  # never read an earlier run's results

@@ -55,7 +55,7 @@ def expected_monitors() -> set[tuple[str, str, str | None]]:
     for source in LANDED_SOURCES:
         for test in ("volume_anomalies", "freshness_anomalies", "schema_changes"):
             monitors.add((test, source, None))
-    monitors.add(("volume_anomalies", FACT, None))
+    monitors.add(("dimension_anomalies", FACT, None))  # volume per turbine-day
     for signal in CRITICAL_SIGNALS:
         monitors.add(("column_anomalies", FACT, f"{signal}_avg"))
     return monitors
@@ -199,11 +199,18 @@ def test_the_main_project_parses_with_every_monitor_disabled(main_manifest: dict
         assert node["config"]["severity"].lower() == "warn", node["unique_id"]
         assert "elementary" in node["config"]["tags"]
         kwargs = node["test_metadata"]["kwargs"]
-        if name in ("volume_anomalies", "freshness_anomalies", "column_anomalies"):
+        if name in (
+            "volume_anomalies",
+            "freshness_anomalies",
+            "column_anomalies",
+            "dimension_anomalies",
+        ):
             wanted = LANDED_SOURCES.get(watched, "measured_at")
             assert kwargs["timestamp_column"] == wanted, node["unique_id"]
         if name == "column_anomalies":
-            assert kwargs["column_anomalies"] == ["null_count", "null_percent"]
+            assert kwargs["column_anomalies"] == ["null_count", "min", "max"]
+        if name == "dimension_anomalies":
+            assert kwargs["dimensions"] == ["turbine_id"]
 
 
 def test_dbt_ls_lists_the_monitors_once_enabled(

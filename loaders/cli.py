@@ -20,7 +20,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from loaders import logs, warehouse
+from loaders import logs, park_config, warehouse
 from loaders.run import alerts, pipeline, runlock, scheduling
 from loaders.settings import DEMO_DIR, PROJECT_ROOT, Settings, load_settings
 
@@ -252,7 +252,7 @@ def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
         if alerting:
             alerts.send(settings, _failure_summary(args, "locked", pipeline.EXIT_LOCKED, error))
         return pipeline.EXIT_LOCKED
-    except warehouse.WarehouseError as error:
+    except (warehouse.WarehouseError, park_config.ParkConfigError) as error:
         logs.event(args.command, f"error: {error}", level="error", stream="stderr")
         if alerting:
             alerts.send(settings, _failure_summary(args, "failed", pipeline.EXIT_FAILED, error))

@@ -86,9 +86,11 @@ class Settings:
     # Keys used before a rotation, comma-separated: only for erasure requests (docs/gdpr.md).
     pseudonym_previous_keys: str = ""
     sensor_db_url: str = f"sqlite:///{DEMO_DIR / 'sources' / 'sensor.db'}"
-    sensor_mapping: str = str(
-        PROJECT_ROOT / "loaders" / "sources" / "sensor_db" / "mappings" / "demo_park.csv"
-    )
+    # The park's configuration folder (config/<park>/, docs/sources.md): historian mapping,
+    # export specs, weather sites. A relative path is read from the project's root.
+    park_config: str = "config/mont_crosnier"
+    # A historian mapping file other than the park's historian.csv; "" = the park's.
+    sensor_mapping: str = ""
     sensor_table: str = "scada_10min"
     sensor_lookback_days: int = 3
     # Optional registry and alarm tables of the sensor database; "" = none (docs/sources.md).

@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from loaders import logs
+from loaders import logs, park_config
 from loaders.privacy.pseudonymise import Pseudonymiser
 from loaders.reports import write_report
 from loaders.run import audit, recovery, runlock
@@ -257,8 +257,9 @@ def run(
     Holds the run lock for its duration (RunLockedError if another run has it) unless the
     caller already holds it; `build=False` loads only (dbt deferred to the caller, as a
     backfill does). Raises WarehouseError, before anything is written, when PostgreSQL
-    cannot be reached.
+    cannot be reached, and ParkConfigError when the park's configuration is not valid.
     """
+    park_config.check(settings)  # the whole folder, before any source loads
 
     def load_and_build(run_id: str) -> tuple[list[SourceOutcome], dbt.DbtOutcome]:
         pseudonymiser = Pseudonymiser(settings.pseudonym_key)

@@ -11,6 +11,7 @@ a name replaces all the rows of the earlier one, and a version already loaded is
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,16 +22,17 @@ import pyarrow as pa
 from loaders.privacy.pseudonymise import Pseudonymiser
 from loaders.sources.production_csv import inbox, parsing
 from loaders.sources.production_csv.specs import (
-    FILE_SPECS,
+    EXPORT_TABLES,
+    EXTRA_COLUMN,
     REJECTED_COLUMNS,
     REJECTED_SCHEMA,
+    Column,
     FileSpec,
 )
 
 BATCH_ROWS = 10_000
 PROGRESS_ROWS = 100_000
-# Every table the exports land in, clean and rejected: the file-version bookkeeping's scope.
-EXPORT_TABLES = tuple(t for spec in FILE_SPECS for t in (spec.table, spec.rejected_table))
+__all__ = ["EXPORT_TABLES", "CsvStats", "production_csv_source"]
 
 
 @dataclass
@@ -44,6 +46,8 @@ class CsvStats:
     refused_files: dict[str, str] = field(default_factory=dict)
     skipped_files: dict[str, str] = field(default_factory=dict)
     loaded_files: dict[str, str] = field(default_factory=dict)  # name -> sha256
+    # name -> headers no spec column names, kept in the rows' _extra_columns
+    extra_columns: dict[str, list[str]] = field(default_factory=dict)
     to_archive: dict[str, str] = field(default_factory=dict)  # name -> sha256
 
 
@@ -51,23 +55,39 @@ class RefusedFileError(ValueError):
     """The file as a whole cannot be loaded (unknown header, missing columns)."""
 
 
-def match_spec(path: Path, header: list[str]) -> tuple[FileSpec, dict[str, int]]:
-    """The spec this header belongs to and each column's position, or a refusal naming
-    the missing columns of the closest spec."""
-    positions = {parsing.header_key(name): index for index, name in enumerate(header)}
+def _position(column: Column, positions: dict[str, int]) -> int | None:
+    """Where the column is in the header: its first header name (or alias) present."""
+    return next((positions[key] for key in column.keys if key in positions), None)
+
+
+def match_spec(
+    path: Path, header: list[str], specs: tuple[FileSpec, ...]
+) -> tuple[FileSpec, dict[str, int]]:
+    """The spec this header belongs to and each column's position, or a refusal; the
+    closest spec and its missing columns are named only when the file shares columns
+    with it (an unrelated file is not "almost" any export)."""
+    positions: dict[str, int] = {}
+    for index, name in enumerate(header):
+        positions.setdefault(parsing.header_key(name), index)
     best: tuple[int, FileSpec, list[str]] | None = None
-    for spec in FILE_SPECS:
-        present = [column for column in spec.columns if column.key in positions]
-        missing = [c.header for c in spec.columns if c.required and c.key not in positions]
+    for spec in specs:
+        found = {c.target: _position(c, positions) for c in spec.columns}
+        present = {target: index for target, index in found.items() if index is not None}
+        missing = [c.header for c in spec.columns if c.required and found[c.target] is None]
         if not missing:
-            return spec, {column.target: positions[column.key] for column in present}
-        if best is None or len(present) > best[0]:
+            return spec, present
+        if present and (best is None or len(present) > best[0]):
             best = (len(present), spec, missing)
-    assert best is not None
+    if best is None:
+        known = ", ".join(spec.name or spec.table for spec in specs)
+        raise RefusedFileError(
+            f"{path.name}: header shares no column with any known export ({known}): "
+            f"{', '.join(header)}"
+        )
     _, spec, missing = best
     raise RefusedFileError(
-        f"{path.name}: header does not match any known export; closest is {spec.table}, "
-        f"missing column(s): {', '.join(missing)}"
+        f"{path.name}: header does not match any known export; closest is "
+        f"{spec.name or spec.table} ({spec.table}), missing column(s): {', '.join(missing)}"
     )
 
 
@@ -83,7 +103,7 @@ def _parse_row(
         index = positions.get(column.target)
         text = fields[index] if index is not None else ""
         try:
-            value = column.parse(text, column.header)
+            value = column.parse(text)
         except parsing.FieldError as error:
             problems.append(str(error))
             continue
@@ -94,8 +114,9 @@ def _parse_row(
         start_key, end_key = spec.interval
         start, end = row.get(start_key), row.get(end_key)
         end_text = fields[positions[end_key]] if end_key in positions else ""
-        if start and end and end < start and parsing.is_repeated_local_time(end_text):
-            row[end_key] = parsing.parse_local_datetime(end_text, end_key, fold=1)
+        end_column = spec.column(end_key)
+        if start and end and end < start and end_column.is_repeated_local_time(end_text):
+            row[end_key] = end_column.parse(end_text, fold=1)
     return row, problems
 
 
@@ -115,20 +136,31 @@ def read_file(
     encoding: str,
     pseudonymiser: Pseudonymiser,
     stats: CsvStats,
+    specs: tuple[FileSpec, ...],
 ) -> Iterator[tuple[FileSpec, bool, pa.Table]]:
     """Yield (spec, is_rejected, Arrow batch) for one file, streaming."""
     with path.open(encoding=encoding, newline="") as handle:
         header_line = handle.readline()
         separator = parsing.detect_separator(header_line)
         header = next(csv.reader([header_line], delimiter=separator), [])
-        spec, positions = match_spec(path, header)
+        spec, positions = match_spec(path, header, specs)
         origin = {"_source_file": path.name, "_source_file_sha256": sha256}
+        named = set(positions.values())
+        extras = {i: name for i, name in enumerate(header) if i not in named and name.strip()}
+        if extras:
+            stats.extra_columns[path.name] = list(extras.values())
+            print(
+                f"[production_csv] {path.name}: columns not in export {spec.name}, kept in "
+                f"{EXTRA_COLUMN}: {', '.join(extras.values())}"
+            )
         read = loaded = rejected = 0
         good: list[dict] = []
         bad: list[dict] = []
         personal = [
             positions[c.target] for c in spec.columns if c.personal and c.target in positions
         ]
+        personal_extras = {parsing.header_key(name) for name in spec.personal_extras}
+        personal += [i for i, name in extras.items() if parsing.header_key(name) in personal_extras]
         for line, fields in _records(handle, separator):
             if not any(value.strip() for value in fields):
                 continue
@@ -149,6 +181,10 @@ def read_file(
                 )
             else:
                 loaded += 1
+                if extras:
+                    row[EXTRA_COLUMN] = json.dumps(
+                        {name: fields[i] for i, name in extras.items()}, ensure_ascii=False
+                    )
                 good.append({**row, **origin, "_source_line": line})
             if len(good) >= BATCH_ROWS:
                 yield spec, False, pa.Table.from_pylist(good, schema=spec.schema)
@@ -190,10 +226,12 @@ def production_csv_source(
     inbox_dir: str,
     pseudonymiser: Pseudonymiser,
     stats: CsvStats,
+    specs: tuple[FileSpec, ...],
     loaded: dict[str, set[str]] | None = None,
 ) -> list:
-    """Every CSV file of the inbox, each to the table its header says. `loaded` is
-    {file name: content hashes in the warehouse}; a version already there is skipped."""
+    """Every CSV file of the inbox, each to the table its header says (`specs`: the park's
+    exports.yaml). `loaded` is {file name: content hashes in the warehouse}; a version
+    already there is skipped."""
     folder = Path(inbox_dir)
     if not folder.is_dir():
         raise FileNotFoundError(f"CSV inbox {folder} does not exist or is not a folder")
@@ -217,7 +255,7 @@ def production_csv_source(
             seen[sha256] = path.name
             try:
                 for spec, is_rejected, batch in read_file(
-                    path, sha256, encoding, pseudonymiser, stats
+                    path, sha256, encoding, pseudonymiser, stats, specs
                 ):
                     yield dlt.mark.with_hints(
                         batch,

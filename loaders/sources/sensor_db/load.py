@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 import psycopg2
 import sqlalchemy as sa
 
-from loaders import logs, warehouse
+from loaders import logs, park_config, warehouse
 from loaders.privacy.pseudonymise import Pseudonymiser
 from loaders.settings import Settings
 from loaders.sources.landing import SourceOutcome, dlt_pipeline, row_counts
@@ -39,11 +39,12 @@ def load_sensor_db(
     stats = SensorDbStats()
     start = _utc_midnight(date_from - timedelta(days=settings.sensor_lookback_days))
     end = _utc_midnight(date_to + timedelta(days=1))
+    mapping_file = sensor_mapping_file(settings)
     pipeline, notes = dlt_pipeline(settings, "sensor_db")  # finishes a pending package first
     window_is_new = _window_is_new(settings, start, end)
     source = sensor_db_source(
         url=settings.sensor_db_url,
-        mapping_file=settings.sensor_mapping,
+        mapping_file=mapping_file,
         measurements_table=settings.sensor_table,
         start=start,
         end=end,
@@ -67,7 +68,7 @@ def load_sensor_db(
         "source": {  # where the rows come from; the URL's password is masked
             "url": sa.make_url(settings.sensor_db_url).render_as_string(hide_password=True),
             "table": settings.sensor_table,
-            "mapping": settings.sensor_mapping,
+            "mapping": mapping_file,
         },
     }
     if stats.layout == "narrow":
@@ -80,6 +81,13 @@ def load_sensor_db(
         details["tables_skipped"] = stats.tables_skipped
     outcome = SourceOutcome("sensor_db", ok=True, rows=row_counts(pipeline), details=details)
     return outcome.add_pending_notes(notes)
+
+
+def sensor_mapping_file(settings: Settings) -> str:
+    """The historian mapping: the `sensor_mapping` setting when set, else the park's."""
+    if settings.sensor_mapping:
+        return settings.sensor_mapping
+    return str(park_config.park_of(settings).historian_mapping)
 
 
 def sensor_file_format() -> str | None:

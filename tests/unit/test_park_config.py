@@ -1,0 +1,149 @@
+"""A park's configuration folder: read and checked before anything loads, every error
+naming the file and the line; export specs read values the way the operator writes them."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from loaders import park_config
+from loaders.park_config import ParkConfigError, load_park
+from loaders.settings import PROJECT_ROOT, load_settings
+from loaders.sources.production_csv import parsing
+from loaders.sources.production_csv.specs import load_specs
+
+CONFIG = PROJECT_ROOT / "config"
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("park", sorted(p.name for p in CONFIG.iterdir() if p.is_dir()))
+def test_every_committed_park_folder_is_valid(park: str) -> None:
+    settings = replace(load_settings(), park_config=f"config/{park}", sensor_mapping="")
+    checked = park_config.check(settings)
+    assert checked.historian_mapping.is_file()
+
+
+def test_the_demo_park_is_the_default() -> None:
+    park = park_config.park_of(replace(load_settings(), park_config="config/mont_crosnier"))
+    assert park.time_zone == "Europe/Paris"
+    assert park.folder == CONFIG / "mont_crosnier"
+
+
+def test_an_unknown_key_names_the_file_and_line(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "park.yaml",
+        "name: P\ntime_zone: UTC\nhistorian:\n  mapping: historian.csv\n  tabel: scada\n",
+    )
+    with pytest.raises(ParkConfigError, match=r"park\.yaml:5: historian\.tabel: unknown key"):
+        load_park(tmp_path)
+
+
+def test_a_wrong_time_zone_names_the_file_and_line(tmp_path: Path) -> None:
+    write(tmp_path, "park.yaml", "# a park\nname: P\ntime_zone: Europe/Pariss\n")
+    with pytest.raises(ParkConfigError, match=r"park\.yaml:3: time_zone: unknown time zone"):
+        load_park(tmp_path)
+
+
+def test_a_wrong_type_names_the_file_and_line(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "park.yaml",
+        "name: P\ntime_zone: UTC\nweather_sites:\n  - code: A\n    latitude: north\n"
+        "    longitude: 5.6\n",
+    )
+    with pytest.raises(ParkConfigError, match=r"park\.yaml:5: weather_sites\.0\.latitude"):
+        load_park(tmp_path)
+
+
+def test_a_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
+    write(tmp_path, "park.yaml", "name: P\ntime_zone: [UTC\n")
+    with pytest.raises(ParkConfigError, match=r"park\.yaml:\d+: not valid YAML"):
+        load_park(tmp_path)
+
+
+def test_a_wrong_unit_in_the_historian_mapping_names_the_line(tmp_path: Path) -> None:
+    write(tmp_path, "park.yaml", "name: P\ntime_zone: UTC\nexports: ''\n")
+    write(
+        tmp_path,
+        "historian.csv",
+        "source_name,canonical_name,source_unit\nt,turbine_id,\nts,measured_at,UTC\n"
+        "ws,wind_speed_avg,furlongs\n",
+    )
+    settings = replace(load_settings(), park_config=str(tmp_path), sensor_mapping="")
+    with pytest.raises(ParkConfigError, match=r"historian\.csv:4: .*furlongs"):
+        park_config.check(settings)
+
+
+def test_an_export_naming_a_column_staging_does_not_read_is_refused(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "exports.yaml",
+        "exports:\n  - name: prod\n    table: production_daily\n    columns:\n"
+        "      production_date: {header: Day}\n      turbine_id: {header: WTG}\n"
+        "      energy_kwh: {header: kWh}\n      energy_mwh: {header: MWh}\n",
+    )
+    with pytest.raises(ParkConfigError, match=r"exports\.yaml:\d+: exports\.0: .*energy_mwh"):
+        load_specs(path, "UTC")
+
+
+def test_an_export_without_its_keys_is_refused(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "exports.yaml",
+        "exports:\n  - name: prod\n    table: production_daily\n    columns:\n"
+        "      production_date: {header: Day}\n      energy_kwh: {header: kWh, decimal: ';'}\n",
+    )
+    with pytest.raises(ParkConfigError, match=r"exports\.yaml:6: .*energy_kwh\.decimal"):
+        load_specs(path, "UTC")
+    path.write_text(path.read_text().replace("decimal: ';'", "decimal: ','"))
+    with pytest.raises(ParkConfigError, match=r"exports\.yaml:2: .*key column\(s\) turbine_id"):
+        load_specs(path, "UTC")
+
+
+OTHER_OPERATOR = """
+exports:
+  - name: daily_report
+    table: production_daily
+    time_zone: Europe/Istanbul
+    columns:
+      production_date: {header: [Report date, Tarih], format: "%Y.%m.%d"}
+      turbine_id: {header: [WTG, Turbine]}
+      energy_kwh: {header: Energy, suffix: kWh, decimal: ","}
+      availability_pct: {header: Availability, suffix: "%"}
+  - name: work_orders
+    table: maintenance_log
+    time_zone: Europe/Istanbul
+    columns:
+      intervention_id: {header: WO}
+      turbine_id: {header: WTG}
+      started_at: {header: Start, format: "%d %m %Y %H:%M"}
+      intervention_type: {header: Kind}
+      component: {header: Part}
+"""
+
+
+def test_values_are_read_as_the_spec_says(tmp_path: Path) -> None:
+    daily, work_orders = load_specs(write(tmp_path, "exports.yaml", OTHER_OPERATOR), "UTC")
+    energy = daily.column("energy_kwh")
+    assert energy.parse("1\u202f234,5 kWh") == 1234.5  # narrow no-break space groups
+    assert energy.parse("12\u00a0345,6") == 12345.6  # no-break space groups
+    assert energy.parse("1.234.567,8") == 1234567.8
+    assert daily.column("availability_pct").parse("95,47 %") == pytest.approx(95.47)
+    assert daily.column("availability_pct").parse("") is None
+    assert daily.column("production_date").parse("2018.01.02") == date(2018, 1, 2)
+    with pytest.raises(parsing.FieldError, match="Report date"):
+        daily.column("production_date").parse("02/01/2018")
+    # Istanbul is UTC+3 all year
+    start = work_orders.column("started_at").parse("02 01 2018 10:00")
+    assert start == datetime(2018, 1, 2, 7, 0, tzinfo=UTC)
+    assert daily.column("turbine_id").headers == ("WTG", "Turbine")

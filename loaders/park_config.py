@@ -188,7 +188,7 @@ def check(settings: Settings) -> Park:
     park = park_of(settings)
     mapping = Path(settings.sensor_mapping) if settings.sensor_mapping else park.historian_mapping
     try:
-        load_mapping(mapping)
+        load_mapping(mapping, park.timestamp_format, park.turbine_id)
     except (ValueError, FileNotFoundError) as error:
         raise ParkConfigError(str(error)) from None
     if park.exports is not None:

@@ -93,8 +93,12 @@ model_bounds as (
 
     select
         {%- for signal in signals %}
-        max(min_value) filter (where signal = '{{ signal.signal }}') as {{ signal.signal }}_min,
-        max(max_value) filter (where signal = '{{ signal.signal }}') as {{ signal.signal }}_max,
+        max(min_value) filter (
+            where signal = '{{ signal.signal }}'
+        ) as {{ signal.signal }}_range_min,
+        max(max_value) filter (
+            where signal = '{{ signal.signal }}'
+        ) as {{ signal.signal }}_range_max,
         max(frozen_min_minutes) filter (
             where signal = '{{ signal.signal }}'
         ) as {{ signal.signal }}_frozen_min_minutes,
@@ -150,8 +154,8 @@ with_parameters as (
         turbine_parameters.cut_in_wind_speed_ms,
         turbine_parameters.cut_out_wind_speed_ms,
         {%- for signal in signals %}
-        model_bounds.{{ signal.signal }}_min,
-        model_bounds.{{ signal.signal }}_max,
+        model_bounds.{{ signal.signal }}_range_min,
+        model_bounds.{{ signal.signal }}_range_max,
         model_bounds.{{ signal.signal }}_frozen_min_minutes,
         model_bounds.{{ signal.signal }}_frozen_ignore_below,
         model_bounds.{{ signal.signal }}_frozen_ignore_above,
@@ -246,8 +250,8 @@ signal_checked as (
     select
         {%- for signal in signals %}
         coalesce(
-            {{ signal.column }} < {{ signal.signal }}_min
-            or {{ signal.column }} > {{ signal.signal }}_max,
+            {{ signal.column }} < {{ signal.signal }}_range_min
+            or {{ signal.column }} > {{ signal.signal }}_range_max,
             false
         ) as is_out_of_range_{{ signal.signal }},
         coalesce(
@@ -357,8 +361,8 @@ flagged as (
         measured_date,
 
         -- measures
-        {%- for signal in signals %}
-        {{ signal.column }},
+        {%- for column in signal_statistic_columns() %}
+        {{ column }},
         {%- endfor %}
         expected_power_kw,
 

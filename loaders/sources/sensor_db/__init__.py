@@ -195,8 +195,14 @@ def _measurement_items(
                 f"[sensor_db] {table_name}: columns not in the mapping, not loaded: "
                 f"{', '.join(stats.unmapped_columns)}"
             )
-    # the window's rows, and those without a timestamp (read and rejected, not skipped)
-    in_window = windows.parts(table.c[mapping.timestamp_column], start, end)
+    # the window's rows, and those without a timestamp (read and rejected, not skipped);
+    # text in the park's own format does not sort as time: every row is read, and the
+    # window is applied once the timestamps are parsed
+    in_window = (
+        (sa.true(),)
+        if mapping.timestamp_format
+        else windows.parts(table.c[mapping.timestamp_column], start, end)
+    )
     window = (pd.Timestamp(start, tz="UTC"), pd.Timestamp(end, tz="UTC"))
     batches = arrow_reader.read_batches(engine, table, mapping, in_window, table_name)
     if batches is None:
@@ -207,6 +213,7 @@ def _measurement_items(
     handed_on_without_id = False
     try:
         for batch in batches:
+            batch = mapping.with_turbine(batch)
             clean = arrow_reader.clean_batch(batch, mapping, table_name, (start, end))
             if clean is None:
                 frames = wide_chunk(batch.to_pandas(), mapping, table_name, window, stats)
@@ -278,6 +285,7 @@ def _pandas_items(
         if mapping.layout == NARROW:
             chunks = regroup_by_timestamp(chunks, mapping.timestamp_column)
         for chunk in chunks:
+            chunk = mapping.with_turbine(chunk)
             if handed_on is not None and mapping.row_id_column:
                 kept = _not_handed_on(chunk[mapping.row_id_column], handed_on)
                 chunk = chunk[kept].reset_index(drop=True)
@@ -336,13 +344,16 @@ def sensor_db_source(
     turbine_table: str = TURBINE_TABLE,
     alarm_table: str = ALARM_TABLE,
     window_is_new: bool = False,
+    timestamp_format: str = "",
+    turbine_id: str = "",
 ) -> list:
     """The registry, the measurements of [start, end) and the alarms started in it.
 
     `window_is_new`: raw.scada_measurements holds no row of the window's days from this
-    table, so the measurements are appended rather than merged (the pipeline checks)."""
+    table, so the measurements are appended rather than merged (the pipeline checks).
+    `timestamp_format` and `turbine_id`: park.yaml's `historian` section (mapping.py)."""
     engine = source_engine(url)
-    mapping = load_mapping(Path(mapping_file))
+    mapping = load_mapping(Path(mapping_file), timestamp_format, turbine_id)
     registry = _optional_table(engine, turbine_table, "turbine registry", stats)
     alarms = _optional_table(engine, alarm_table, "alarms", stats)
     row_ids = RowIds()  # the Arrow tables' _dlt_id (dlt adds it to the alarms' dicts)

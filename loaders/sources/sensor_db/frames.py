@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from loaders.signals import canonical_averages
+from loaders.signals import canonical_columns
 from loaders.sources.sensor_db.mapping import HistorianMapping
 
 # A time, then an offset: an aware ISO timestamp (a bare date's "-01" is not an offset).
@@ -76,9 +76,12 @@ def _localise(naive: pd.Series, zone: str, series_keys: pd.DataFrame) -> pd.Seri
     ).dt.tz_convert("UTC")
 
 
-def to_utc(values: pd.Series, zone: str, series_keys: pd.DataFrame) -> pd.Series:
+def to_utc(
+    values: pd.Series, zone: str, series_keys: pd.DataFrame, text_format: str = ""
+) -> pd.Series:
     """Timestamps as UTC: aware values (offset in the text, or a timestamptz column) are
-    converted; naive ones are read in `zone` (the mapping's unit of `measured_at`).
+    converted; naive ones are read in `zone` (the mapping's unit of `measured_at`). Text
+    in `text_format` (strptime, park.yaml's timestamp_format) is read in that format only.
     `series_keys` (same index) names each row's series, for the repeated autumn hour.
     Unparseable values become NaT, for the caller to reject."""
     if isinstance(values.dtype, pd.DatetimeTZDtype):
@@ -86,6 +89,11 @@ def to_utc(values: pd.Series, zone: str, series_keys: pd.DataFrame) -> pd.Series
     if pd.api.types.is_datetime64_dtype(values.dtype):
         return _localise(values, zone, series_keys)
     text = values.astype("string").str.strip()
+    if text_format:
+        parsed = pd.to_datetime(text, format=text_format, errors="coerce")
+        if isinstance(parsed.dtype, pd.DatetimeTZDtype):
+            return parsed.dt.tz_convert("UTC")
+        return _localise(parsed, zone, series_keys)
     aware = text.str.contains(_OFFSET, regex=True, na=False)
     parts = []
     if aware.any():
@@ -150,14 +158,12 @@ def rejected_rows(
 
 
 def _with_every_signal(frame: pd.DataFrame, table: str) -> pd.DataFrame:
-    """The canonical shape: keys, every canonical average (null where not mapped), any other
-    mapped statistic, then the reload key and the origin."""
-    for column in canonical_averages():
-        if column not in frame:
-            frame[column] = np.nan
-    extra = [c for c in frame.columns if c not in ("source_row_id", "turbine_id", "measured_at")]
-    extra = [c for c in extra if c not in canonical_averages()]
-    frame = frame[["source_row_id", "turbine_id", "measured_at", *canonical_averages(), *extra]]
+    """The canonical shape: keys, every statistic of every canonical signal (null where not
+    mapped), then the reload key and the origin."""
+    missing = [column for column in canonical_columns() if column not in frame]
+    nulls = pd.DataFrame(np.nan, index=frame.index, columns=missing, dtype="float64")
+    frame = pd.concat([frame, nulls], axis=1)
+    frame = frame[["source_row_id", "turbine_id", "measured_at", *canonical_columns()]]
     frame = frame.copy()
     frame["measured_date"] = frame["measured_at"].dt.date
     frame["_source_table"] = table
@@ -177,7 +183,9 @@ def _keys(
     series = pd.DataFrame({"turbine": turbines})
     if mapping.tag_column:
         series["tag"] = chunk[mapping.tag_column].astype("string").str.strip()
-    measured_at = to_utc(chunk[mapping.timestamp_column], mapping.timestamp_zone, series)
+    measured_at = to_utc(
+        chunk[mapping.timestamp_column], mapping.timestamp_zone, series, mapping.timestamp_format
+    )
     problems = [
         (measured_at.isna(), "timestamp missing or not parseable"),
         (turbines.isna() | (turbines == ""), "turbine id missing"),

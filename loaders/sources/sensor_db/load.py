@@ -40,6 +40,7 @@ def load_sensor_db(
     start = _utc_midnight(date_from - timedelta(days=settings.sensor_lookback_days))
     end = _utc_midnight(date_to + timedelta(days=1))
     mapping_file = sensor_mapping_file(settings)
+    park = park_config.park_of(settings)
     pipeline, notes = dlt_pipeline(settings, "sensor_db")  # finishes a pending package first
     window_is_new = _window_is_new(settings, start, end)
     source = sensor_db_source(
@@ -53,6 +54,8 @@ def load_sensor_db(
         turbine_table=settings.sensor_turbine_table,
         alarm_table=settings.sensor_alarm_table,
         window_is_new=window_is_new,
+        timestamp_format=park.timestamp_format,
+        turbine_id=park.turbine_id,
     )
     pipeline.run(source, loader_file_format=sensor_file_format())
     _index_raw_measurements(settings)

@@ -147,3 +147,12 @@ def test_values_are_read_as_the_spec_says(tmp_path: Path) -> None:
     start = work_orders.column("started_at").parse("02 01 2018 10:00")
     assert start == datetime(2018, 1, 2, 7, 0, tzinfo=UTC)
     assert daily.column("turbine_id").headers == ("WTG", "Turbine")
+
+
+def test_weather_sites_come_from_the_park_when_the_setting_is_empty() -> None:
+    from loaders.sources.weather_api.load import registry_sites
+
+    settings = replace(load_settings(), park_config="config/la_haute_borne", weather_sites="")
+    [site] = registry_sites(settings)
+    assert site.site_code == "LHB"
+    assert (round(site.latitude, 2), round(site.longitude, 2)) == (48.45, 5.59)

@@ -9,6 +9,7 @@ import pandas as pd
 import requests
 import sqlalchemy as sa
 
+from loaders import park_config
 from loaders.settings import Settings
 from loaders.sources.landing import SourceOutcome, dlt_pipeline, row_counts
 from loaders.sources.sensor_db import reflect, source_engine
@@ -17,10 +18,14 @@ from loaders.sources.weather_api.client import OpenMeteoClient, Site
 
 
 def registry_sites(settings: Settings) -> list[Site]:
-    """The sites to ask weather for: `weather_sites` when set, else the mean position of
-    each site's turbines in the sensor database's registry."""
+    """The sites to ask weather for: `weather_sites` when set, else the park's
+    (park.yaml), else the mean position of each site's turbines in the sensor database's
+    registry."""
     if settings.weather_sites:
         return parse_sites(settings.weather_sites)
+    configured = park_config.park_of(settings).weather_sites
+    if configured:
+        return [Site(site.code, site.latitude, site.longitude) for site in configured]
     engine = source_engine(settings.sensor_db_url)
     try:
         registry = (

@@ -6,15 +6,18 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 
 import psycopg2
 import sqlalchemy as sa
+from psycopg2 import sql
 
 from loaders import logs, park_config, warehouse
 from loaders.privacy.pseudonymise import Pseudonymiser
 from loaders.settings import Settings
 from loaders.sources.landing import SourceOutcome, dlt_pipeline, row_counts
 from loaders.sources.sensor_db import SensorDbStats, sensor_db_source
+from loaders.sources.sensor_db.mapping import load_mapping
 
 # What the warehouse looks up in raw.scada_measurements: the days a load replaces (dlt's
 # delete-insert, the backfill check) and the loads dbt has not seen yet (its reprocess
@@ -59,6 +62,14 @@ def load_sensor_db(
     )
     pipeline.run(source, loader_file_format=sensor_file_format())
     _index_raw_measurements(settings)
+    mapped = load_mapping(Path(mapping_file), park.timestamp_format, park.turbine_id)
+    empty = empty_signals(settings, mapped.canonical_signals, start, end)
+    if empty:
+        logs.event(
+            "sensor_db",
+            f"mapped but empty over the whole window: {', '.join(empty)}",
+            level="warning",
+        )
     details: dict[str, object] = {
         "layout": stats.layout,
         "reader": stats.reader,
@@ -67,6 +78,7 @@ def load_sensor_db(
         "rows_loaded": stats.rows_loaded,
         "rows_rejected": stats.rows_rejected,
         "unmapped_columns": stats.unmapped_columns,
+        "empty_signals": empty,
         "window": [start.isoformat(), end.isoformat()],
         "source": {  # where the rows come from; the URL's password is masked
             "url": sa.make_url(settings.sensor_db_url).render_as_string(hide_password=True),
@@ -84,6 +96,35 @@ def load_sensor_db(
         details["tables_skipped"] = stats.tables_skipped
     outcome = SourceOutcome("sensor_db", ok=True, rows=row_counts(pipeline), details=details)
     return outcome.add_pending_notes(notes)
+
+
+def empty_signals(
+    settings: Settings, signals: list[str], start: datetime, end: datetime
+) -> list[str]:
+    """The mapped signals without a single value in raw over the run's window (from the
+    configured table): a column the historian has but never fills, or a wrong mapping."""
+    if not signals:
+        return []
+    counts = sql.SQL(", ").join(
+        sql.SQL("count({})").format(sql.Identifier(name)) for name in signals
+    )
+    query = sql.SQL(
+        "select count(*), {} from raw.scada_measurements where measured_date >= %s "
+        "and measured_date < %s and _source_table = %s"
+    ).format(counts)
+    connection = warehouse.connect(settings, "loader")
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("select to_regclass('raw.scada_measurements') is not null")
+            if not cursor.fetchone()[0]:
+                return []
+            cursor.execute(query, (start.date(), end.date(), settings.sensor_table))
+            rows, *found = cursor.fetchone()
+    finally:
+        connection.close()
+    if not rows:  # nothing landed in the window: nothing to say about single signals
+        return []
+    return [name for name, count in zip(signals, found, strict=True) if not count]
 
 
 def sensor_mapping_file(settings: Settings) -> str:

@@ -6,7 +6,8 @@ One folder per park or operator (`config/<park>/`, chosen by the `park_config` s
 - `historian.csv`: the historian mapping, source column or tag -> canonical signal and unit
   (loaders/sources/sensor_db/mapping.py);
 - `exports.yaml`: the production department's export layouts
-  (loaders/sources/production_csv/specs.py).
+  (loaders/sources/production_csv/specs.py);
+- `turbines.csv` (optional): the turbine registry, for a historian that has none.
 
 Nothing is loaded before the whole folder is valid: a wrong key, a wrong type, an unknown
 unit or time zone is an error naming the file and its line (ParkConfigError). pydantic
@@ -15,8 +16,10 @@ checks the shapes; the YAML parser's node marks give the line of each value.
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -67,11 +70,29 @@ class WeatherSite(Strict):
     longitude: float = Field(ge=-180, le=180)
 
 
+class TurbineRow(Strict):
+    """A row of turbines.csv: the registry's columns (raw.scada_turbines)."""
+
+    turbine_id: str = Field(min_length=1)
+    turbine_name: str | None = None
+    site_code: str = Field(min_length=1)
+    site_name: str | None = None
+    model: str = Field(min_length=1)
+    manufacturer: str | None = None
+    rated_power_kw: float | None = Field(default=None, gt=0)
+    hub_height_m: float | None = Field(default=None, gt=0)
+    rotor_diameter_m: float | None = Field(default=None, gt=0)
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    commissioned_on: date | None = None
+
+
 class ParkFile(Strict):
     name: str = Field(min_length=1)
     time_zone: str
     historian: HistorianConfig = HistorianConfig()
     exports: str = DEFAULT_EXPORTS  # "" = the park sends no production export
+    turbines: str = ""  # the turbine registry as CSV, for a historian without one
     weather_sites: list[WeatherSite] = []
 
     _zone = field_validator("time_zone")(check_zone)
@@ -88,6 +109,7 @@ class Park:
     timestamp_format: str
     turbine_id: str
     exports: Path | None
+    turbines: Path | None
     weather_sites: tuple[WeatherSite, ...]
 
 
@@ -171,8 +193,40 @@ def load_park(folder: Path) -> Park:
         timestamp_format=park.historian.timestamp_format,
         turbine_id=park.historian.turbine_id,
         exports=exports,
+        turbines=folder / park.turbines if park.turbines else None,
         weather_sites=tuple(park.weather_sites),
     )
+
+
+def load_turbines(path: Path) -> list[dict[str, object]]:
+    """The rows of a turbines.csv, checked (blank cells are null); errors name the line."""
+    if not path.is_file():
+        raise ParkConfigError(f"{path}: configuration file does not exist")
+    rows, problems, seen = [], [], {}
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        for line, raw in enumerate(reader, start=2):
+            values = {k: (v.strip() or None) for k, v in raw.items() if k and v is not None}
+            try:
+                row = TurbineRow.model_validate(values)
+            except ValidationError as error:
+                for problem in error.errors():
+                    where = ".".join(str(step) for step in problem["loc"])
+                    message = problem["msg"].removeprefix("Value error, ")
+                    if problem["type"] == "extra_forbidden":
+                        message = "unknown column"
+                    problems.append(f"{path}:{line}: {where}: {message}")
+                continue
+            if row.turbine_id in seen:
+                problems.append(
+                    f"{path}:{line}: turbine {row.turbine_id} is already on line "
+                    f"{seen[row.turbine_id]}"
+                )
+            seen[row.turbine_id] = line
+            rows.append(row.model_dump())
+    if problems:
+        raise ParkConfigError("\n".join(problems))
+    return rows
 
 
 def park_of(settings: Settings) -> Park:
@@ -193,4 +247,6 @@ def check(settings: Settings) -> Park:
         raise ParkConfigError(str(error)) from None
     if park.exports is not None:
         load_specs(park.exports, park.time_zone)
+    if park.turbines is not None:
+        load_turbines(park.turbines)
     return park

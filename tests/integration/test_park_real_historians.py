@@ -158,3 +158,25 @@ def test_local_times_are_read_in_the_parks_zone(loaded: Loaded) -> None:
     )
     # La Haute Borne: 2014-01-01T01:00:00+01:00; T1: 01 01 2018 00:00 in Istanbul (UTC+3)
     assert first in ("2014-01-01 00:00", "2017-12-31 21:00")
+
+
+def test_a_historian_without_registry_gets_the_parks_turbines(loaded: Loaded) -> None:
+    park = park_of(loaded.settings)
+    skipped = loaded.outcome.details["tables_skipped"]["turbine registry"]
+    if park.turbines is None:  # T1: no registry at all, and dbt still builds (test above)
+        assert "instead" not in skipped
+        return
+    assert "turbines.csv instead" in skipped
+    raw_turbines = scalar(
+        loaded.settings, "select count(distinct turbine_id) from raw.scada_turbines"
+    )
+    measured = scalar(
+        loaded.settings, "select count(distinct turbine_id) from raw.scada_measurements"
+    )
+    assert raw_turbines == measured == 4
+    unknown = scalar(
+        loaded.settings,
+        "select count(*) from raw.scada_measurements as m where not exists "
+        "(select 1 from raw.scada_turbines as t where t.turbine_id = m.turbine_id)",
+    )
+    assert unknown == 0

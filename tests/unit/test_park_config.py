@@ -156,3 +156,25 @@ def test_weather_sites_come_from_the_park_when_the_setting_is_empty() -> None:
     [site] = registry_sites(settings)
     assert site.site_code == "LHB"
     assert (round(site.latitude, 2), round(site.longitude, 2)) == (48.45, 5.59)
+
+
+def test_a_wrong_turbine_row_names_the_line(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "turbines.csv",
+        "turbine_id,site_code,model,latitude,commissioned_on\n"
+        "T1,SITE,MM82,48.4,2010-05-01\nT2,SITE,MM82,north,2010-05-01\n"
+        "T3,SITE,,48.4,\nT1,SITE,MM82,,\n",
+    )
+    with pytest.raises(ParkConfigError) as raised:
+        park_config.load_turbines(path)
+    message = str(raised.value)
+    assert "turbines.csv:3: latitude" in message
+    assert "turbines.csv:4: model" in message
+    assert "turbines.csv:5: turbine T1 is already on line 2" in message
+
+
+def test_turbine_rows_are_read_typed() -> None:
+    rows = park_config.load_turbines(CONFIG / "la_haute_borne" / "turbines.csv")
+    assert [row["turbine_id"] for row in rows] == ["R80711", "R80721", "R80736", "R80790"]
+    assert rows[0]["rated_power_kw"] == 2050.0 and rows[0]["latitude"] is None

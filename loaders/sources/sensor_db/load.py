@@ -59,6 +59,8 @@ def load_sensor_db(
         window_is_new=window_is_new,
         timestamp_format=park.timestamp_format,
         turbine_id=park.turbine_id,
+        configured_turbines=park_config.load_turbines(park.turbines) if park.turbines else None,
+        turbines_file=str(park.turbines.relative_to(park.folder)) if park.turbines else "",
     )
     pipeline.run(source, loader_file_format=sensor_file_format())
     _index_raw_measurements(settings)

@@ -7,7 +7,8 @@ One folder per park or operator (`config/<park>/`, chosen by the `park_config` s
   (loaders/sources/sensor_db/mapping.py);
 - `exports.yaml`: the production department's export layouts
   (loaders/sources/production_csv/specs.py);
-- `turbines.csv` (optional): the turbine registry, for a historian that has none.
+- `turbines.csv` (optional): the turbine registry, for a historian that has none;
+- `reference/`: the park's dbt seeds (REFERENCE_FILES), described in seeds_csv/_seeds.yml.
 
 Nothing is loaded before the whole folder is valid: a wrong key, a wrong type, an unknown
 unit or time zone is an error naming the file and its line (ParkConfigError). pydantic
@@ -27,12 +28,37 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from loaders.settings import PROJECT_ROOT, Settings
+from loaders.settings import Settings
 
 PARK_FILE = "park.yaml"
 DEFAULT_HISTORIAN_MAPPING = "historian.csv"
 DEFAULT_EXPORTS = "exports.yaml"
 M = TypeVar("M", bound=BaseModel)
+REFERENCE_DIR = "reference"
+# The park's own dbt seeds and their header: a file of another shape would fail in dbt,
+# late and far from the file; here it is refused before anything loads.
+REFERENCE_FILES = {
+    "sites.csv": ["site_code", "time_zone", "country_code", "elevation_m"],
+    "turbine_models.csv": [
+        "model",
+        "manufacturer",
+        "rated_power_kw",
+        "rotor_diameter_m",
+        "hub_height_m",
+        "cut_in_wind_speed_ms",
+        "rated_wind_speed_ms",
+        "cut_out_wind_speed_ms",
+    ],
+    "power_curves.csv": ["model", "wind_speed_ms", "power_kw"],
+    "alarm_codes.csv": [
+        "alarm_code",
+        "description",
+        "severity",
+        "component",
+        "is_stop",
+        "is_failure",
+    ],
+}
 
 
 class ParkConfigError(ValueError):
@@ -172,13 +198,6 @@ def describe(error: ValidationError, path: Path, tree: yaml.Node | None) -> str:
     return "\n".join(lines)
 
 
-def resolve_folder(setting: str) -> Path:
-    """The configuration folder: a relative path is read from the project's root, so that
-    cron and a shell in another folder read the same files."""
-    folder = Path(setting)
-    return folder if folder.is_absolute() else PROJECT_ROOT / folder
-
-
 def load_park(folder: Path) -> Park:
     """Read and check `park.yaml` and the files it names (each must exist)."""
     path = folder / PARK_FILE
@@ -229,8 +248,24 @@ def load_turbines(path: Path) -> list[dict[str, object]]:
     return rows
 
 
+def check_reference(folder: Path) -> None:
+    """Every reference seed of the park is there, with the header dbt's seeds expect."""
+    problems = []
+    for name, expected in REFERENCE_FILES.items():
+        path = folder / REFERENCE_DIR / name
+        if not path.is_file():
+            problems.append(f"{path}: missing (a header line alone if the park has none)")
+            continue
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            header = next(csv.reader(handle), [])
+        if [column.strip() for column in header] != expected:
+            problems.append(f"{path}:1: header must be {','.join(expected)}")
+    if problems:
+        raise ParkConfigError("\n".join(problems))
+
+
 def park_of(settings: Settings) -> Park:
-    return load_park(resolve_folder(settings.park_config))
+    return load_park(settings.park_folder)
 
 
 def check(settings: Settings) -> Park:
@@ -240,6 +275,7 @@ def check(settings: Settings) -> Park:
     from loaders.sources.sensor_db.mapping import load_mapping
 
     park = park_of(settings)
+    check_reference(park.folder)
     mapping = Path(settings.sensor_mapping) if settings.sensor_mapping else park.historian_mapping
     try:
         load_mapping(mapping, park.timestamp_format, park.turbine_id)

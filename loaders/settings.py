@@ -125,6 +125,13 @@ class Settings:
     weather_catchup_days: int = 7  # days back a run re-requests weather missing after a run
     dbt_build_args: str = ""  # added to every run's `dbt build`, e.g. "--exclude tag:slow"
 
+    @property
+    def park_folder(self) -> Path:
+        """The park's configuration folder (a relative path is read from the project's
+        root, so that cron and a shell in another folder read the same files)."""
+        folder = Path(self.park_config)
+        return folder if folder.is_absolute() else PROJECT_ROOT / folder
+
     def dsn(self, role: str, database: str | None = None) -> str:
         """A libpq connection string for `admin`, `loader`, `transformer` or `analyst`."""
         user = getattr(self, f"{role}_user")
@@ -177,6 +184,12 @@ class Settings:
             "WINDFARM_PGSSLMODE": self.pgsslmode,
             "WINDFARM_TRANSFORMER_USER": self.transformer_user,
             "WINDFARM_TRANSFORMER_PASSWORD": self.transformer_password,
+            # the park's reference seeds (sites, turbine models, power curves, alarms),
+            # relative to the dbt project: dbt writes each seed's SQL to its target folder
+            # joined with the seed's path, which for an absolute path is the CSV itself
+            "WINDFARM_PARK_REFERENCE": os.path.relpath(
+                self.park_folder / "reference", self.dbt_project_dir
+            ),
             # profiles.yml does not name TLS files: libpq reads them from these variables.
             **{
                 f"PG{key.upper()}": value

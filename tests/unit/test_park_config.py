@@ -3,6 +3,7 @@ naming the file and the line; export specs read values the way the operator writ
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -73,6 +74,7 @@ def test_a_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
 
 def test_a_wrong_unit_in_the_historian_mapping_names_the_line(tmp_path: Path) -> None:
     write(tmp_path, "park.yaml", "name: P\ntime_zone: UTC\nexports: ''\n")
+    shutil.copytree(CONFIG / "la_haute_borne" / "reference", tmp_path / "reference")
     write(
         tmp_path,
         "historian.csv",
@@ -178,3 +180,27 @@ def test_turbine_rows_are_read_typed() -> None:
     rows = park_config.load_turbines(CONFIG / "la_haute_borne" / "turbines.csv")
     assert [row["turbine_id"] for row in rows] == ["R80711", "R80721", "R80736", "R80790"]
     assert rows[0]["rated_power_kw"] == 2050.0 and rows[0]["latitude"] is None
+
+
+def test_a_reference_seed_of_another_shape_is_refused(tmp_path: Path) -> None:
+    shutil.copytree(CONFIG / "la_haute_borne", tmp_path / "park")
+    sites = tmp_path / "park" / "reference" / "sites.csv"
+    sites.write_text("site,zone\nLHB,Europe/Paris\n", encoding="utf-8")
+    (tmp_path / "park" / "reference" / "alarm_codes.csv").unlink()
+    settings = replace(load_settings(), park_config=str(tmp_path / "park"), sensor_mapping="")
+    with pytest.raises(ParkConfigError) as raised:
+        park_config.check(settings)
+    message = str(raised.value)
+    assert "sites.csv:1: header must be site_code,time_zone,country_code,elevation_m" in message
+    assert "alarm_codes.csv: missing" in message
+
+
+def test_dbt_reads_the_parks_reference_seeds_by_a_relative_path() -> None:
+    """Relative to the dbt project: dbt writes a seed's SQL to <target>/run/<project>/<seed
+    path>, which, for an absolute seed path, overwrote the park's CSV with SQL."""
+    settings = replace(load_settings(), park_config="config/turkey_t1")
+    reference = settings.dbt_env()["WINDFARM_PARK_REFERENCE"]
+    assert reference == "../config/turkey_t1/reference"
+    assert (
+        Path(settings.dbt_project_dir) / reference
+    ).resolve() == CONFIG / "turkey_t1" / "reference"

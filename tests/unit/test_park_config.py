@@ -3,7 +3,10 @@ naming the file and the line; export specs read values the way the operator writ
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -204,3 +207,27 @@ def test_dbt_reads_the_parks_reference_seeds_by_a_relative_path() -> None:
     assert (
         Path(settings.dbt_project_dir) / reference
     ).resolve() == CONFIG / "turkey_t1" / "reference"
+
+
+def test_a_run_with_an_invalid_park_stops_before_loading(tmp_path: Path) -> None:
+    """`python -m loaders run` checks the folder first: exit 1, the file and line named,
+    no source touched (the database named does not even exist)."""
+    write(tmp_path, "park.yaml", "name: X\ntime_zone: Mars/Olympus\n")
+    environment = {
+        **os.environ,
+        "PYTHONPATH": str(PROJECT_ROOT),
+        "WINDFARM_PARK_CONFIG": str(tmp_path),
+        "WINDFARM_DATABASE": "windfarm_no_such_database",
+        "WINDFARM_LOG_DIR": "",
+    }
+    completed = subprocess.run(
+        [sys.executable, "-m", "loaders", "run", "--date", "2025-10-01"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 1
+    assert f"{tmp_path / 'park.yaml'}:2: time_zone: unknown time zone" in completed.stderr
+    assert "[sensor_db]" not in completed.stdout

@@ -185,10 +185,11 @@ class Settings:
             "WINDFARM_TRANSFORMER_USER": self.transformer_user,
             "WINDFARM_TRANSFORMER_PASSWORD": self.transformer_password,
             # the park's reference seeds (sites, turbine models, power curves, alarms),
-            # relative to the dbt project: dbt writes each seed's SQL to its target folder
-            # joined with the seed's path, which for an absolute path is the CSV itself
+            # relative to the project's root, as both dbt projects' seed-paths expect it:
+            # dbt writes each seed's SQL to its target folder joined with the seed's path,
+            # which for an absolute path is the CSV itself
             "WINDFARM_PARK_REFERENCE": os.path.relpath(
-                self.park_folder / "reference", self.dbt_project_dir
+                self.park_folder / "reference", PROJECT_ROOT
             ),
             # profiles.yml does not name TLS files: libpq reads them from these variables.
             **{

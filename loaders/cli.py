@@ -25,7 +25,7 @@ from typing import Any
 
 import psycopg2
 
-from loaders import logs, warehouse
+from loaders import logs, park_config, warehouse
 from loaders.privacy import commands as privacy_commands
 from loaders.privacy.pseudonymise import MissingKeyError
 from loaders.run import alerts, pipeline, runlock, scheduling
@@ -310,7 +310,7 @@ def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
         if alerting:
             alerts.send(settings, _failure_summary(args, "locked", pipeline.EXIT_LOCKED, error))
         return pipeline.EXIT_LOCKED
-    except (warehouse.WarehouseError, MissingKeyError) as error:
+    except (warehouse.WarehouseError, MissingKeyError, park_config.ParkConfigError) as error:
         logs.event(args.command, f"error: {error}", level="error", stream="stderr")
         if alerting:
             alerts.send(settings, _failure_summary(args, "failed", pipeline.EXIT_FAILED, error))

@@ -108,9 +108,11 @@ class Settings:
     # searches for in its reports, logs and dlt files (loaders/run/security_checks.py).
     pii_scan_values_file: str = ""
     sensor_db_url: str = f"sqlite:///{DEMO_DIR / 'sources' / 'sensor.db'}"
-    sensor_mapping: str = str(
-        PROJECT_ROOT / "loaders" / "sources" / "sensor_db" / "mappings" / "demo_park.csv"
-    )
+    # The park's configuration folder (config/<park>/, docs/sources.md): historian mapping,
+    # export specs, weather sites. A relative path is read from the project's root.
+    park_config: str = "config/mont_crosnier"
+    # A historian mapping file other than the park's historian.csv; "" = the park's.
+    sensor_mapping: str = ""
     sensor_table: str = "scada_10min"
     sensor_lookback_days: int = 3
     # Optional registry and alarm tables of the sensor database; "" = none (docs/sources.md).
@@ -145,6 +147,13 @@ class Settings:
     alert_on: str = "failed,partial,locked"  # outcomes that alert, comma-separated
     weather_catchup_days: int = 7  # days back a run re-requests weather missing after a run
     dbt_build_args: str = ""  # added to every run's `dbt build`, e.g. "--exclude tag:slow"
+
+    @property
+    def park_folder(self) -> Path:
+        """The park's configuration folder (a relative path is read from the project's
+        root, so that cron and a shell in another folder read the same files)."""
+        folder = Path(self.park_config)
+        return folder if folder.is_absolute() else PROJECT_ROOT / folder
 
     def dsn(self, role: str, database: str | None = None) -> str:
         """A libpq connection string for `admin`, `loader`, `transformer` or `analyst`."""
@@ -198,6 +207,13 @@ class Settings:
             "WINDFARM_PGSSLMODE": self.pgsslmode,
             "WINDFARM_TRANSFORMER_USER": self.transformer_user,
             "WINDFARM_TRANSFORMER_PASSWORD": self.transformer_password,
+            # the park's reference seeds (sites, turbine models, power curves, alarms),
+            # relative to the project's root, as both dbt projects' seed-paths expect it:
+            # dbt writes each seed's SQL to its target folder joined with the seed's path,
+            # which for an absolute path is the CSV itself
+            "WINDFARM_PARK_REFERENCE": os.path.relpath(
+                self.park_folder / "reference", PROJECT_ROOT
+            ),
             # profiles.yml does not name TLS files: libpq reads them from these variables.
             **{
                 f"PG{key.upper()}": value

@@ -2,33 +2,31 @@
 
 Names follow IEC 61400-25 in spirit but read as plain English (docs/architecture.md);
 each canonical signal has one SI unit, and a source's unit is converted to it on load.
+The vocabulary itself lives in one place that dbt reads too: the `signals` and
+`signal_statistics` vars of dbt_project/dbt_project.yml.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
+from pathlib import Path
 
-CANONICAL_UNITS: dict[str, str] = {
-    "wind_speed": "m/s",
-    "wind_direction": "deg",
-    "nacelle_direction": "deg",
-    "relative_wind_direction": "deg",  # wind vane: wind direction minus nacelle direction
-    "active_power": "kW",
-    "reactive_power": "kVAr",
-    "rotor_speed": "rpm",
-    "generator_speed": "rpm",
-    "pitch_angle": "deg",
-    "gearbox_oil_temp": "degC",
-    "gearbox_bearing_temp": "degC",
-    "generator_bearing_temp": "degC",
-    "generator_stator_temp": "degC",
-    "gearbox_inlet_temp": "degC",
-    "rotor_bearing_temp": "degC",
-    "nacelle_temp": "degC",
-    "ambient_temp": "degC",
-    "auxiliary_consumption": "kW",
-}
-STATISTICS = ("avg", "min", "max", "std")
+import yaml
+
+DBT_PROJECT_FILE = Path(__file__).resolve().parent.parent / "dbt_project" / "dbt_project.yml"
+
+
+@cache
+def _vocabulary() -> tuple[dict[str, str], tuple[str, ...]]:
+    with DBT_PROJECT_FILE.open(encoding="utf-8") as handle:
+        variables = yaml.safe_load(handle)["vars"]
+    units = {str(entry["signal"]): str(entry["unit"]) for entry in variables["signals"]}
+    return units, tuple(str(statistic) for statistic in variables["signal_statistics"])
+
+
+CANONICAL_UNITS: dict[str, str] = _vocabulary()[0]
+STATISTICS: tuple[str, ...] = _vocabulary()[1]
 
 # Spellings seen in historians and APIs, reduced to one token per unit.
 UNIT_ALIASES: dict[str, str] = {
@@ -130,10 +128,12 @@ def converter(source_unit: str, canonical_name: str) -> Callable[[float], float]
     return convert
 
 
-def canonical_averages() -> list[str]:
-    """The 10-minute average column of every canonical signal, in vocabulary order.
+def canonical_columns() -> list[str]:
+    """Every statistic column of every canonical signal (`wind_speed_avg`, `wind_speed_min`
+    ...), in vocabulary order.
 
     raw.scada_measurements always has all of them (null where a historian has no such
-    signal), so that every historian lands one shape and dbt staging never misses a column.
+    signal or statistic), so that every historian lands one shape and dbt staging, which
+    reads them all, never misses a column.
     """
-    return [f"{name}_avg" for name in CANONICAL_UNITS]
+    return [f"{name}_{statistic}" for name in CANONICAL_UNITS for statistic in STATISTICS]

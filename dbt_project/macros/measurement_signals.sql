@@ -1,38 +1,51 @@
 {#-
     The canonical 10-minute signals carried by raw.scada_measurements (docs/architecture.md),
-    one vocabulary from loader to mart (DESIGN.md, "Canonical signals").
+    one vocabulary from loader to mart (DESIGN.md, "Canonical signals"): the var `signals`
+    of dbt_project.yml, which the loaders read too (loaders/signals.py).
       signal          canonical name, the key of the sensor_bounds seed
-      column          the column holding its 10-minute average
+      column          the column holding its 10-minute average (<signal>_avg)
+      unit, label     its SI unit and what it measures
       is_temperature  a temperature: rolling statistics in the ML mart
       is_critical     reported by quality_completeness
+      is_angle        averaged as a circular mean over an hour
     Every signal gets the three per-signal QC flags (qc_signal_flag_types); the
     sensor_bounds seed decides which checks apply (an empty threshold switches one off).
 -#}
 {% macro measurement_signals() %}
-{{ return([
-    {'signal': 'wind_speed', 'column': 'wind_speed_avg',
-     'is_temperature': false, 'is_critical': true},
-    {'signal': 'wind_direction', 'column': 'wind_direction_avg',
-     'is_temperature': false, 'is_critical': false},
-    {'signal': 'active_power', 'column': 'active_power_avg',
-     'is_temperature': false, 'is_critical': true},
-    {'signal': 'rotor_speed', 'column': 'rotor_speed_avg',
-     'is_temperature': false, 'is_critical': true},
-    {'signal': 'pitch_angle', 'column': 'pitch_angle_avg',
-     'is_temperature': false, 'is_critical': true},
-    {'signal': 'gearbox_oil_temp', 'column': 'gearbox_oil_temp_avg',
-     'is_temperature': true, 'is_critical': true},
-    {'signal': 'gearbox_bearing_temp', 'column': 'gearbox_bearing_temp_avg',
-     'is_temperature': true, 'is_critical': true},
-    {'signal': 'generator_stator_temp', 'column': 'generator_stator_temp_avg',
-     'is_temperature': true, 'is_critical': true},
-    {'signal': 'nacelle_temp', 'column': 'nacelle_temp_avg',
-     'is_temperature': true, 'is_critical': false},
-    {'signal': 'ambient_temp', 'column': 'ambient_temp_avg',
-     'is_temperature': true, 'is_critical': true},
-    {'signal': 'auxiliary_consumption', 'column': 'auxiliary_consumption_avg',
-     'is_temperature': false, 'is_critical': false},
-]) }}
+{%- set entries = var('signals') -%}
+{%- if entries is string -%}
+{#- the linter (sqlfluff) renders var() as text: sample signals to lint the loops -#}
+{%- set entries = [
+    {'signal': 'wind_speed', 'is_temperature': false, 'is_critical': true, 'is_angle': false},
+    {'signal': 'wind_direction', 'is_temperature': false, 'is_critical': false,
+     'is_angle': true},
+    {'signal': 'active_power', 'is_temperature': false, 'is_critical': true, 'is_angle': false},
+    {'signal': 'ambient_temp', 'is_temperature': true, 'is_critical': true, 'is_angle': false},
+] -%}
+{%- endif -%}
+{%- set signals = [] -%}
+{%- for entry in entries -%}
+{%- do signals.append(dict(entry, column=entry.signal ~ '_avg')) -%}
+{%- endfor -%}
+{{ return(signals) }}
+{% endmacro %}
+
+{#-
+    Every statistic column of every signal, in vocabulary order (wind_speed_avg,
+    wind_speed_min, wind_speed_max, wind_speed_std, wind_direction_avg...): the columns
+    raw.scada_measurements always has and staging, the de-duplicated measurements and
+    fct_turbine_measurements carry (null where a historian has no such statistic).
+-#}
+{% macro signal_statistic_columns() %}
+{%- set statistics = var('signal_statistics') -%}
+{%- set statistics = ['avg', 'std'] if statistics is string else statistics -%}
+{%- set columns = [] -%}
+{%- for signal in measurement_signals() -%}
+{%- for statistic in statistics -%}
+{%- do columns.append(signal.signal ~ '_' ~ statistic) -%}
+{%- endfor -%}
+{%- endfor -%}
+{{ return(columns) }}
 {% endmacro %}
 
 {#- The temperatures (rolling statistics in the ML mart). -#}

@@ -7,7 +7,7 @@
 
 {#- SQL: a fingerprint of a staged row's signal values (equal values, equal prints). -#}
 {% macro signal_fingerprint() -%}
-{%- set columns = measurement_signals() | map(attribute='column') | list -%}
+{%- set columns = signal_statistic_columns() -%}
 md5(row({{ columns | join(', ') }})::text)
 {%- endmacro %}
 

@@ -47,3 +47,39 @@
     '_source_file_sha256': 'text', '_dlt_load_id': 'text', '_dlt_id': 'text',
 }) }}
 {%- endmacro %}
+
+{#- Columns of the sensor database's optional tables (loaders/sources/sensor_db): a
+    historian without a turbine registry or an alarm table (docs/sources.md). -#}
+{% macro scada_turbines_columns() -%}
+{{ return({
+    'turbine_id': 'text', 'turbine_name': 'text', 'site_code': 'text', 'site_name': 'text',
+    'model': 'text', 'manufacturer': 'text', 'rated_power_kw': 'double precision',
+    'hub_height_m': 'double precision', 'rotor_diameter_m': 'double precision',
+    'latitude': 'double precision', 'longitude': 'double precision',
+    'commissioned_on': 'date', '_source_table': 'text', '_dlt_load_id': 'text',
+    '_dlt_id': 'text',
+}) }}
+{%- endmacro %}
+
+{% macro scada_alarms_columns() -%}
+{{ return({
+    'source_row_id': 'bigint', 'turbine_id': 'text', 'alarm_code': 'bigint',
+    'started_at': 'timestamptz', 'ended_at': 'timestamptz',
+    'acknowledged_by_pseudonym': 'text', 'started_date': 'date', '_source_table': 'text',
+    '_dlt_load_id': 'text', '_dlt_id': 'text',
+}) }}
+{%- endmacro %}
+
+{#- Columns of the weather loader's table (loaders/sources/weather_api), for a warehouse
+    whose weather has not landed yet. -#}
+{% macro weather_hourly_columns() -%}
+{{ return({
+    'site_code': 'text', 'latitude': 'double precision', 'longitude': 'double precision',
+    'observed_at': 'timestamptz', 'observed_date': 'date',
+    'temperature_2m': 'double precision', 'relative_humidity_2m': 'double precision',
+    'surface_pressure': 'double precision', 'precipitation': 'double precision',
+    'wind_speed_10m': 'double precision', 'wind_direction_10m': 'double precision',
+    'wind_gusts_10m': 'double precision', '_request': 'text', '_dlt_load_id': 'text',
+    '_dlt_id': 'text',
+}) }}
+{%- endmacro %}

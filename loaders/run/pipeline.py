@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from loaders import logs
+from loaders import logs, park_config
 from loaders.privacy import keys, retention, rights
 from loaders.reports import elementary, write_report
 from loaders.run import audit, recovery, runlock, security_checks
@@ -272,8 +272,9 @@ def run(
     Holds the run lock for its duration (RunLockedError if another run has it) unless the
     caller already holds it; `build=False` loads only (dbt deferred to the caller, as a
     backfill does). Raises WarehouseError, before anything is written, when PostgreSQL
-    cannot be reached.
+    cannot be reached, and ParkConfigError when the park's configuration is not valid.
     """
+    park_config.check(settings)  # the whole folder, before any source loads
 
     # Refused before anything is written; people who objected or are restricted load blank.
     pseudonymiser = keys.pseudonymiser(settings, rights.suppressed(settings))

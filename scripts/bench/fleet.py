@@ -26,7 +26,7 @@ from loaders.demo_park import park
 from loaders.settings import PROJECT_ROOT
 from loaders.sources.sensor_db.mapping import HistorianMapping, load_mapping
 
-DEFAULT_MAPPING = PROJECT_ROOT / "loaders" / "sources" / "sensor_db" / "mappings" / "demo_park.csv"
+DEFAULT_MAPPING = PROJECT_ROOT / "config" / "mont_crosnier" / "historian.csv"
 SCADA_TABLE = "scada_10min"
 PERIODS_PER_DAY = 144
 TURBINES_PER_SITE = 20

@@ -57,6 +57,7 @@ REQUIRED: tuple[Item, ...] = (
             f"{CODE}/dbt_project/models/marts/*/*.sql",
             f"{CODE}/scripts/bootstrap/*.sql",
             f"{CODE}/seeds_csv/*.csv",
+            f"{CODE}/config/*/park.yaml",
             f"{CODE}/requirements.txt",
             f"{CODE}/Makefile",
             f"{CODE}/README.md",

@@ -118,6 +118,7 @@ def monitoring_copy(root: Path) -> Path:
     monitoring project's relative paths resolve as in the repository."""
     (root / "dbt_project" / "monitoring").mkdir(parents=True)
     os.symlink(PROJECT_ROOT / "seeds_csv", root / "seeds_csv")
+    os.symlink(PROJECT_ROOT / "config", root / "config")
     for folder in ("models", "macros", "tests", "analyses", "snapshots"):
         if (MAIN / folder).exists():
             os.symlink(MAIN / folder, root / "dbt_project" / folder)

@@ -21,11 +21,14 @@ READER = """
 import json, resource, sys
 from pathlib import Path
 from loaders.privacy.pseudonymise import Pseudonymiser
+from loaders.settings import load_settings
 from loaders.sources.production_csv import CsvStats, parsing, read_file
+from loaders.sources.production_csv.specs import specs_of
+specs = specs_of(load_settings())
 path = Path(sys.argv[1])
 sha256, encoding = parsing.inspect_file(path)
 stats, rows = CsvStats(), 0
-for _, _, batch in read_file(path, sha256, encoding, Pseudonymiser("streaming-test"), stats):
+for _, _, batch in read_file(path, sha256, encoding, Pseudonymiser("streaming-test"), stats, specs):
     rows += batch.num_rows
     del batch
 peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -24,7 +24,7 @@ from loaders.sources.sensor_db import load as sensor_load
 from loaders.transform import dbt
 
 SAMPLE = PROJECT_ROOT.parent / "shared/data/real/la_haute_borne/la_haute_borne_data_sample.csv"
-MAPPING = PROJECT_ROOT / "loaders/sources/sensor_db/mappings/la_haute_borne.csv"
+MAPPING = PROJECT_ROOT / "config/la_haute_borne/historian.csv"
 SAMPLE_ROWS = 9_999
 
 pytestmark = pytest.mark.skipif(

@@ -115,9 +115,11 @@ def test_the_repeated_hour_is_recognised_and_the_missing_one_is_not_repeated() -
 
 
 def test_an_interval_end_before_its_start_in_the_repeated_hour_is_the_second_one() -> None:
+    from loaders.settings import load_settings
     from loaders.sources.production_csv import _parse_row
-    from loaders.sources.production_csv.specs import MAINTENANCE_LOG
+    from loaders.sources.production_csv.specs import specs_of
 
+    MAINTENANCE_LOG = next(s for s in specs_of(load_settings()) if s.table == "maintenance_log")
     header = [column.header for column in MAINTENANCE_LOG.columns]
     positions = {column.target: index for index, column in enumerate(MAINTENANCE_LOG.columns)}
     fields = [

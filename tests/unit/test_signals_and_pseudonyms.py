@@ -6,7 +6,7 @@ from loaders.privacy.pseudonymise import MissingKeyError, Pseudonymiser
 from loaders.signals import UnknownSignalError, converter
 from loaders.sources.sensor_db.mapping import load_mapping
 
-DEMO_MAPPING = Path(__file__).parents[2] / "loaders/sources/sensor_db/mappings/demo_park.csv"
+DEMO_MAPPING = Path(__file__).parents[2] / "config/mont_crosnier/historian.csv"
 
 
 @pytest.mark.parametrize(
@@ -71,7 +71,7 @@ def test_no_key_no_pseudonymiser() -> None:
         Pseudonymiser("")
 
 
-LHB_MAPPING = DEMO_MAPPING.parent / "la_haute_borne.csv"
+LHB_MAPPING = DEMO_MAPPING.parents[1] / "la_haute_borne" / "historian.csv"
 
 
 def test_engie_and_open_meteo_unit_spellings() -> None:

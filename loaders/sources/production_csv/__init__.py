@@ -11,6 +11,7 @@ a name replaces all the rows of the earlier one, and a version already loaded is
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,16 +24,17 @@ from loaders.privacy.pseudonymise import Pseudonymiser
 from loaders.sources import untrusted
 from loaders.sources.production_csv import inbox, parsing
 from loaders.sources.production_csv.specs import (
-    FILE_SPECS,
+    EXPORT_TABLES,
+    EXTRA_COLUMN,
     REJECTED_COLUMNS,
     REJECTED_SCHEMA,
+    Column,
     FileSpec,
 )
 
 BATCH_ROWS = 10_000
 PROGRESS_ROWS = 100_000
-# Every table the exports land in, clean and rejected: the file-version bookkeeping's scope.
-EXPORT_TABLES = tuple(t for spec in FILE_SPECS for t in (spec.table, spec.rejected_table))
+__all__ = ["EXPORT_TABLES", "CsvStats", "production_csv_source"]
 
 
 @dataclass
@@ -59,28 +61,47 @@ class CsvStats:
         self.refused_files[file.name] = reason
         self.to_refuse[file.name] = file
 
+    # name -> headers no spec column names, kept in the rows' _extra_columns
+    extra_columns: dict[str, list[str]] = field(default_factory=dict)
+
 
 class RefusedFileError(ValueError):
     """The file as a whole cannot be loaded (unknown header, missing columns)."""
 
 
-def match_spec(path: Path, header: list[str]) -> tuple[FileSpec, dict[str, int]]:
-    """The spec this header belongs to and each column's position, or a refusal naming
-    the missing columns of the closest spec."""
-    positions = {parsing.header_key(name): index for index, name in enumerate(header)}
+def _position(column: Column, positions: dict[str, int]) -> int | None:
+    """Where the column is in the header: its first header name (or alias) present."""
+    return next((positions[key] for key in column.keys if key in positions), None)
+
+
+def match_spec(
+    path: Path, header: list[str], specs: tuple[FileSpec, ...]
+) -> tuple[FileSpec, dict[str, int]]:
+    """The spec this header belongs to and each column's position, or a refusal; the
+    closest spec and its missing columns are named only when the file shares columns
+    with it (an unrelated file is not "almost" any export)."""
+    positions: dict[str, int] = {}
+    for index, name in enumerate(header):
+        positions.setdefault(parsing.header_key(name), index)
     best: tuple[int, FileSpec, list[str]] | None = None
-    for spec in FILE_SPECS:
-        present = [column for column in spec.columns if column.key in positions]
-        missing = [c.header for c in spec.columns if c.required and c.key not in positions]
+    for spec in specs:
+        found = {c.target: _position(c, positions) for c in spec.columns}
+        present = {target: index for target, index in found.items() if index is not None}
+        missing = [c.header for c in spec.columns if c.required and found[c.target] is None]
         if not missing:
-            return spec, {column.target: positions[column.key] for column in present}
-        if best is None or len(present) > best[0]:
+            return spec, present
+        if present and (best is None or len(present) > best[0]):
             best = (len(present), spec, missing)
-    assert best is not None
+    if best is None:
+        known = ", ".join(spec.name or spec.table for spec in specs)
+        raise RefusedFileError(
+            f"{path.name}: header shares no column with any known export ({known}): "
+            f"{', '.join(header)}"
+        )
     _, spec, missing = best
     raise RefusedFileError(
-        f"{path.name}: header does not match any known export; closest is {spec.table}, "
-        f"missing column(s): {', '.join(missing)}"
+        f"{path.name}: header does not match any known export; closest is "
+        f"{spec.name or spec.table} ({spec.table}), missing column(s): {', '.join(missing)}"
     )
 
 
@@ -100,7 +121,7 @@ def _parse_row(
             problems.append(f"{column.header}: control character {control} in the value")
             continue
         try:
-            value = column.parse(text, column.header)
+            value = column.parse(text)
         except parsing.FieldError as error:
             problems.append(str(error))
             continue
@@ -111,8 +132,9 @@ def _parse_row(
         start_key, end_key = spec.interval
         start, end = row.get(start_key), row.get(end_key)
         end_text = fields[positions[end_key]] if end_key in positions else ""
-        if start and end and end < start and parsing.is_repeated_local_time(end_text):
-            row[end_key] = parsing.parse_local_datetime(end_text, end_key, fold=1)
+        end_column = spec.column(end_key)
+        if start and end and end < start and end_column.is_repeated_local_time(end_text):
+            row[end_key] = end_column.parse(end_text, fold=1)
     return row, problems
 
 
@@ -194,6 +216,7 @@ def read_file(
     encoding: str,
     pseudonymiser: Pseudonymiser,
     stats: CsvStats,
+    specs: tuple[FileSpec, ...],
     name: str | None = None,
 ) -> Iterator[tuple[FileSpec, bool, pa.Table]]:
     """Yield (spec, is_rejected, Arrow batch) for one file, streaming. `name`: the file's
@@ -204,12 +227,30 @@ def read_file(
         header_line = handle.readline()
         separator = parsing.detect_separator(header_line)
         header = next(csv.reader([header_line], delimiter=separator), [])
-        spec, positions = match_spec(Path(name), header)
+        spec, positions = match_spec(Path(name), header, specs)
         origin = {"_source_file": name, "_source_file_sha256": sha256}
+        named = set(positions.values())
+        extras = {i: column for i, column in enumerate(header) if i not in named and column.strip()}
+        if extras:
+            stats.extra_columns[name] = list(extras.values())
+            logs.event(
+                "production_csv",
+                f"{name}: columns not in export {spec.name}, kept in {EXTRA_COLUMN}: "
+                f"{', '.join(extras.values())}",
+                level="warning",
+            )
         read = loaded = rejected = 0
         good: list[dict] = []
         bad: list[dict] = []
         personal = [c.target for c in spec.columns if c.personal]
+        # An extra column is pseudonymised when the spec says it is personal, and in any
+        # export with personal columns (its meaning is unknown: it may hold a name).
+        personal_extras = {parsing.header_key(column) for column in spec.personal_extras}
+        tokenised_extras = {
+            i
+            for i, column in extras.items()
+            if personal or parsing.header_key(column) in personal_extras
+        }
         for line, fields in _records(handle, separator):
             if not any(value.strip() for value in fields):
                 continue
@@ -232,6 +273,16 @@ def read_file(
                 for target in personal:
                     value = row.get(target)
                     row[target] = pseudonymiser.token(value) if isinstance(value, str) else None
+                if extras:
+                    row[EXTRA_COLUMN] = json.dumps(
+                        {
+                            column: (pseudonymiser.token(fields[i]) or "")
+                            if i in tokenised_extras and not _harmless(fields[i])
+                            else fields[i]
+                            for i, column in extras.items()
+                        },
+                        ensure_ascii=False,
+                    )
                 good.append({**row, **origin, "_source_line": line})
             if len(good) >= BATCH_ROWS:
                 yield spec, False, pa.Table.from_pylist(good, schema=spec.schema)
@@ -300,12 +351,13 @@ def production_csv_source(
     inbox_dir: str,
     pseudonymiser: Pseudonymiser,
     stats: CsvStats,
+    specs: tuple[FileSpec, ...],
     loaded: dict[str, set[str]] | None = None,
     files: list[inbox.InboxFile] | None = None,
 ) -> list:
     """Every CSV file of the inbox (or `files`, taken already), each to the table its
-    header says. `loaded` is {file name: content hashes in the warehouse}; a version
-    already there is skipped. Whatever a file holds, it is refused alone (with why) and
+    header says (`specs`: the park's exports.yaml). `loaded` is {file name: content hashes
+    in the warehouse}; a version already there is skipped. Whatever a file holds, it is refused alone (with why) and
     the others are read: a refusal before its first row is the rule (header, records the
     CSV reader refuses); a failure later is recorded the same way, and the load deletes
     the rows of that file already handed on."""
@@ -335,7 +387,13 @@ def production_csv_source(
             seen[file.sha256] = file.name
             try:
                 for spec, is_rejected, batch in read_file(
-                    file.copy, file.sha256, file.encoding, pseudonymiser, stats, name=file.name
+                    file.copy,
+                    file.sha256,
+                    file.encoding,
+                    pseudonymiser,
+                    stats,
+                    specs,
+                    name=file.name,
                 ):
                     yield dlt.mark.with_hints(
                         batch,

@@ -26,6 +26,7 @@ from loaders.sources.production_csv import (
     take_inbox,
 )
 from loaders.sources.production_csv import inbox as csv_inbox
+from loaders.sources.production_csv.specs import FileSpec, specs_of
 
 
 def _land(
@@ -33,6 +34,7 @@ def _land(
     inbox_dir: Path,
     pseudonymiser: Pseudonymiser,
     stats: CsvStats,
+    specs: tuple[FileSpec, ...],
     loaded: dict[str, set[str]],
     files: list[csv_inbox.InboxFile],
 ) -> dict[str, int]:
@@ -40,7 +42,9 @@ def _land(
     file, each file it still refuses refused alone. Returns rows per table."""
 
     def source(chosen: list[csv_inbox.InboxFile]) -> object:
-        return production_csv_source(str(inbox_dir), pseudonymiser, stats, loaded, files=chosen)
+        return production_csv_source(
+            str(inbox_dir), pseudonymiser, stats, specs, loaded, files=chosen
+        )
 
     try:
         landing.land(pipeline, source(files), "production_csv")
@@ -65,6 +69,7 @@ def load_production_csv(settings: Settings, pseudonymiser: Pseudonymiser) -> Sou
     """The inbox's new file versions; then earlier versions' rows are removed and every
     processed file is archived (only once the load has committed: a failed run leaves the
     inbox as it was)."""
+    specs = specs_of(settings)  # the park's exports.yaml, checked before any file is read
     stats = CsvStats()
     pipeline, notes = dlt_pipeline(settings, "production_csv")
     inbox_dir = Path(settings.csv_inbox)
@@ -80,7 +85,7 @@ def load_production_csv(settings: Settings, pseudonymiser: Pseudonymiser) -> Sou
         try:
             loaded = csv_inbox.loaded_versions(connection, RAW_DATASET, EXPORT_TABLES)
             connection.rollback()
-            rows = _land(pipeline, inbox_dir, pseudonymiser, stats, loaded, files)
+            rows = _land(pipeline, inbox_dir, pseudonymiser, stats, specs, loaded, files)
             purged = csv_inbox.purge_superseded(
                 connection, RAW_DATASET, EXPORT_TABLES, stats.loaded_files
             )
@@ -111,6 +116,7 @@ def load_production_csv(settings: Settings, pseudonymiser: Pseudonymiser) -> Sou
             "rows_loaded": stats.rows_loaded,
             "rows_rejected": stats.rows_rejected,
             "refused_files": stats.refused_files,
+            "extra_columns": stats.extra_columns,
             "skipped_files": stats.skipped_files,
             "files_loaded": {name: sha[:12] for name, sha in stats.loaded_files.items()},
             "rows_of_earlier_versions_removed": purged,

@@ -149,9 +149,11 @@ def parse_date(text: str, column: str) -> date:
     raise FieldError(f"{column}: not a date (dd/mm/yyyy or yyyy-mm-dd): {text!r}")
 
 
-def parse_local_datetime(text: str, column: str, fold: int = 0) -> datetime | None:
-    """A Europe/Paris wall-clock time as an aware UTC datetime; blank is None. `fold=1`
-    picks the second occurrence of a repeated autumn time."""
+def parse_local_datetime(
+    text: str, column: str, fold: int = 0, zone: ZoneInfo = LOCAL_ZONE
+) -> datetime | None:
+    """A wall-clock time of `zone` (the export spec's) as an aware UTC datetime; blank is
+    None. `fold=1` picks the second occurrence of a repeated autumn time."""
     value = (text or "").strip()
     if not value:
         return None
@@ -172,7 +174,7 @@ def parse_local_datetime(text: str, column: str, fold: int = 0) -> datetime | No
                 int(match["MI"]),
                 int(match["S"] or 0),
             )
-            return naive.replace(tzinfo=LOCAL_ZONE, fold=fold).astimezone(UTC)
+            return naive.replace(tzinfo=zone, fold=fold).astimezone(UTC)
     except ValueError:
         pass
     raise FieldError(f"{column}: not a date and time (dd/mm/yyyy HH:MM): {text!r}")

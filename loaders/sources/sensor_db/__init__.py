@@ -13,7 +13,9 @@ _source_table), so late rows of past days land, re-runs are idempotent, and the 
 own duplicates are kept for dbt to resolve.
 
 The registry and alarm tables are optional: a name set to "" or a table the database does
-not have is not loaded, said in one line and in the run's audit row.
+not have is not loaded, said in one line and in the run's audit row. Without a registry
+table, the park's turbines.csv (loaders/park_config.py) lands in raw.scada_turbines
+instead, when the park has one.
 """
 
 from __future__ import annotations
@@ -73,6 +75,24 @@ ALARM_COLUMNS = (
 )
 
 
+# raw.scada_turbines as the park's turbines.csv fills it (park_config.TurbineRow)
+CONFIGURED_TURBINES_SCHEMA = pa.schema(
+    [
+        ("turbine_id", pa.string()),
+        ("turbine_name", pa.string()),
+        ("site_code", pa.string()),
+        ("site_name", pa.string()),
+        ("model", pa.string()),
+        ("manufacturer", pa.string()),
+        ("rated_power_kw", pa.float64()),
+        ("hub_height_m", pa.float64()),
+        ("rotor_diameter_m", pa.float64()),
+        ("latitude", pa.float64()),
+        ("longitude", pa.float64()),
+        ("commissioned_on", pa.date32()),
+        ("_source_table", pa.string()),
+    ]
+)
 DELETE_INSERT = {"disposition": "merge", "strategy": "delete-insert"}
 MEASUREMENT_RELOAD_KEY = ("measured_date", "_source_table")
 ALARM_RELOAD_KEY = ("started_date", "_source_table")
@@ -213,13 +233,19 @@ def _measurement_items(
                 f"{', '.join(stats.unmapped_columns)}",
                 level="warning",
             )
-    # the window's rows, and those without a timestamp (read and rejected, not skipped)
-    in_window = windows.parts(
-        table.c[mapping.timestamp_column],
-        start,
-        end,
-        engine.dialect.name,
-        _rows_to_check(engine, table, mapping),
+    # the window's rows, and those without a timestamp (read and rejected, not skipped);
+    # text in the park's own format does not sort as time: every row is read, and the
+    # window is applied once the timestamps are parsed
+    in_window = (
+        (sa.true(),)
+        if mapping.timestamp_format
+        else windows.parts(
+            table.c[mapping.timestamp_column],
+            start,
+            end,
+            engine.dialect.name,
+            _rows_to_check(engine, table, mapping),
+        )
     )
     window = (pd.Timestamp(start, tz="UTC"), pd.Timestamp(end, tz="UTC"))
     batches = arrow_reader.read_batches(engine, table, mapping, in_window, table_name)
@@ -231,6 +257,7 @@ def _measurement_items(
     handed_on_without_id = False
     try:
         for batch in batches:
+            batch = mapping.with_turbine(batch)
             clean = arrow_reader.clean_batch(batch, mapping, table_name, (start, end))
             if clean is None:
                 frames = wide_chunk(batch.to_pandas(), mapping, table_name, window, stats)
@@ -333,6 +360,7 @@ def _pandas_items(
         if mapping.layout == NARROW:
             chunks = regroup_by_timestamp(chunks, mapping.timestamp_column)
         for chunk in chunks:
+            chunk = mapping.with_turbine(chunk)
             if handed_on is not None and mapping.row_id_column:
                 kept = _not_handed_on(chunk[mapping.row_id_column], handed_on)
                 chunk = chunk[kept].reset_index(drop=True)
@@ -397,13 +425,20 @@ def sensor_db_source(
     turbine_table: str = TURBINE_TABLE,
     alarm_table: str = ALARM_TABLE,
     window_is_new: bool = False,
+    timestamp_format: str = "",
+    turbine_id: str = "",
+    configured_turbines: list[dict[str, object]] | None = None,
+    turbines_file: str = "",
 ) -> list:
     """The registry, the measurements of [start, end) and the alarms started in it.
 
     `window_is_new`: raw.scada_measurements holds no row of the window's days from this
-    table, so the measurements are appended rather than merged (the pipeline checks)."""
+    table, so the measurements are appended rather than merged (the pipeline checks).
+    `timestamp_format` and `turbine_id`: park.yaml's `historian` section (mapping.py).
+    `configured_turbines`: the rows of the park's turbines.csv (`turbines_file`), landed
+    as the registry when the database has none."""
     engine = source_engine(url)
-    mapping = load_mapping(Path(mapping_file))
+    mapping = load_mapping(Path(mapping_file), timestamp_format, turbine_id)
     registry = _optional_table(engine, turbine_table, "turbine registry", stats)
     alarms = _optional_table(engine, alarm_table, "alarms", stats)
     row_ids = RowIds()  # the Arrow tables' _dlt_id (dlt adds it to the alarms' dicts)
@@ -503,9 +538,17 @@ def sensor_db_source(
                 "scada_alarms__rejected",
             )
 
+    @dlt.resource(name="scada_turbines", write_disposition="replace")
+    def configured_registry() -> Iterator[pa.Table]:
+        rows = [{**row, "_source_table": turbines_file} for row in configured_turbines or []]
+        yield row_ids.add(pa.Table.from_pylist(rows, schema=CONFIGURED_TURBINES_SCHEMA))
+
     resources = [scada_measurements]
     if registry is not None:
         resources.insert(0, scada_turbines)
+    elif configured_turbines:
+        stats.tables_skipped["turbine registry"] += f"; the park's {turbines_file} instead"
+        resources.insert(0, configured_registry)
     if alarms is not None:
         resources.append(scada_alarms)
     return resources

@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from loaders import logs
-from loaders.signals import canonical_averages
+from loaders.signals import canonical_columns
 from loaders.sources.sensor_db import window as windows
 from loaders.sources.sensor_db.mapping import NARROW, HistorianMapping
 from loaders.sources.untrusted import CONTROL_PATTERN
@@ -168,8 +168,10 @@ def _guarded(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         yield batch
 
 
-def _utc_timestamps(values: pa.Array, zone: str) -> pa.Array | None:
+def _utc_timestamps(values: pa.Array, zone: str, text_format: str = "") -> pa.Array | None:
     """UTC timestamps, or None when only the pandas path reads them exactly."""
+    if text_format:
+        return None  # text in the park's own format: frames.to_utc reads it
     if pa.types.is_timestamp(values.type) and values.type.tz is not None:
         return pc.cast(values, _UTC)
     if zone != "UTC":
@@ -200,7 +202,9 @@ def clean_batch(
 ) -> pa.Table | None:
     """The batch's rows of [start, end) in raw.scada_measurements' shape (as
     frames.wide_chunk makes it), or None when the batch must take the pandas path."""
-    measured_at = _utc_timestamps(batch.column(mapping.timestamp_column), mapping.timestamp_zone)
+    measured_at = _utc_timestamps(
+        batch.column(mapping.timestamp_column), mapping.timestamp_zone, mapping.timestamp_format
+    )
     turbine = batch.column(mapping.turbine_column)
     if measured_at is None or not pa.types.is_string(turbine.type):
         return None
@@ -226,10 +230,8 @@ def clean_batch(
             converted = signal.convert(values.to_numpy(zero_copy_only=False))
             values = pa.array(converted, type=pa.float64(), from_pandas=True)
         signals[signal.canonical_name] = values
-    averages = canonical_averages()
-    extra = [name for name in signals if name not in averages]
     columns = {"source_row_id": row_id, "turbine_id": turbine, "measured_at": measured_at}
-    for name in [*averages, *extra]:
+    for name in canonical_columns():
         columns[name] = signals.get(name, pa.nulls(batch.num_rows, pa.float64()))
     table = pa.table(columns)
     low, high = (pa.scalar(pd.Timestamp(bound, tz="UTC"), _UTC) for bound in window)

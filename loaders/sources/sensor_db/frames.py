@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from loaders.signals import canonical_averages
+from loaders.signals import canonical_columns
 from loaders.sources.sensor_db.mapping import HistorianMapping
 from loaders.sources.sensor_db.window import ISO_DAY
 from loaders.sources.untrusted import CONTROL_PATTERN, printable
@@ -78,9 +78,12 @@ def _localise(naive: pd.Series, zone: str, series_keys: pd.DataFrame) -> pd.Seri
     ).dt.tz_convert("UTC")
 
 
-def to_utc(values: pd.Series, zone: str, series_keys: pd.DataFrame) -> pd.Series:
+def to_utc(
+    values: pd.Series, zone: str, series_keys: pd.DataFrame, text_format: str = ""
+) -> pd.Series:
     """Timestamps as UTC: aware values (offset in the text, or a timestamptz column) are
-    converted; naive ones are read in `zone` (the mapping's unit of `measured_at`).
+    converted; naive ones are read in `zone` (the mapping's unit of `measured_at`). Text
+    in `text_format` (strptime, park.yaml's timestamp_format) is read in that format only.
     `series_keys` (same index) names each row's series, for the repeated autumn hour.
     Unparseable values become NaT, for the caller to reject."""
     if isinstance(values.dtype, pd.DatetimeTZDtype):
@@ -88,6 +91,11 @@ def to_utc(values: pd.Series, zone: str, series_keys: pd.DataFrame) -> pd.Series
     if pd.api.types.is_datetime64_dtype(values.dtype):
         return _localise(values, zone, series_keys)
     text = values.astype("string").str.strip()
+    if text_format:
+        parsed = pd.to_datetime(text, format=text_format, errors="coerce")
+        if isinstance(parsed.dtype, pd.DatetimeTZDtype):
+            return parsed.dt.tz_convert("UTC")
+        return _localise(parsed, zone, series_keys)
     aware = text.str.contains(_OFFSET, regex=True, na=False)
     parts = []
     if aware.any():
@@ -176,14 +184,12 @@ def rejected_rows(
 
 
 def _with_every_signal(frame: pd.DataFrame, table: str) -> pd.DataFrame:
-    """The canonical shape: keys, every canonical average (null where not mapped), any other
-    mapped statistic, then the reload key and the origin."""
-    for column in canonical_averages():
-        if column not in frame:
-            frame[column] = np.nan
-    extra = [c for c in frame.columns if c not in ("source_row_id", "turbine_id", "measured_at")]
-    extra = [c for c in extra if c not in canonical_averages()]
-    frame = frame[["source_row_id", "turbine_id", "measured_at", *canonical_averages(), *extra]]
+    """The canonical shape: keys, every statistic of every canonical signal (null where not
+    mapped), then the reload key and the origin."""
+    missing = [column for column in canonical_columns() if column not in frame]
+    nulls = pd.DataFrame(np.nan, index=frame.index, columns=missing, dtype="float64")
+    frame = pd.concat([frame, nulls], axis=1)
+    frame = frame[["source_row_id", "turbine_id", "measured_at", *canonical_columns()]]
     frame = frame.copy()
     frame["measured_date"] = frame["measured_at"].dt.date
     frame["_source_table"] = table
@@ -206,8 +212,11 @@ def _keys(
     if mapping.tag_column:
         series["tag"] = chunk[mapping.tag_column].astype("string").str.strip()
     stamps = chunk[mapping.timestamp_column]
-    measured_at = to_utc(stamps, mapping.timestamp_zone, series)
-    misplaced = unplaceable(stamps)
+    measured_at = to_utc(stamps, mapping.timestamp_zone, series, mapping.timestamp_format)
+    # a park that names its own timestamp format is read whole and placed once parsed
+    misplaced = (
+        pd.Series(False, index=stamps.index) if mapping.timestamp_format else unplaceable(stamps)
+    )
     problems = [
         (measured_at.isna(), "timestamp missing or not parseable"),
         (misplaced & measured_at.notna(), UNPLACEABLE),

@@ -6,15 +6,18 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 
 import psycopg2
 import sqlalchemy as sa
+from psycopg2 import sql
 
-from loaders import logs, warehouse
+from loaders import logs, park_config, warehouse
 from loaders.privacy.pseudonymise import Pseudonymiser
 from loaders.settings import Settings
 from loaders.sources.landing import SourceOutcome, dlt_pipeline, land, row_counts
 from loaders.sources.sensor_db import SensorDbStats, sensor_db_source
+from loaders.sources.sensor_db.mapping import load_mapping
 
 # What the warehouse looks up in raw.scada_measurements: the days a load replaces (dlt's
 # delete-insert, the backfill check) and the loads dbt has not seen yet (its reprocess
@@ -39,11 +42,13 @@ def load_sensor_db(
     stats = SensorDbStats()
     start = _utc_midnight(date_from - timedelta(days=settings.sensor_lookback_days))
     end = _utc_midnight(date_to + timedelta(days=1))
+    mapping_file = sensor_mapping_file(settings)
+    park = park_config.park_of(settings)
     pipeline, notes = dlt_pipeline(settings, "sensor_db")  # finishes a pending package first
     window_is_new = _window_is_new(settings, start, end)
     source = sensor_db_source(
         url=settings.sensor_db_url,
-        mapping_file=settings.sensor_mapping,
+        mapping_file=mapping_file,
         measurements_table=settings.sensor_table,
         start=start,
         end=end,
@@ -52,9 +57,21 @@ def load_sensor_db(
         turbine_table=settings.sensor_turbine_table,
         alarm_table=settings.sensor_alarm_table,
         window_is_new=window_is_new,
+        timestamp_format=park.timestamp_format,
+        turbine_id=park.turbine_id,
+        configured_turbines=park_config.load_turbines(park.turbines) if park.turbines else None,
+        turbines_file=str(park.turbines.relative_to(park.folder)) if park.turbines else "",
     )
     land(pipeline, source, "sensor_db", loader_file_format=sensor_file_format())
     _index_raw_measurements(settings)
+    mapped = load_mapping(Path(mapping_file), park.timestamp_format, park.turbine_id)
+    empty = empty_signals(settings, mapped.canonical_signals, start, end)
+    if empty:
+        logs.event(
+            "sensor_db",
+            f"mapped but empty over the whole window: {', '.join(empty)}",
+            level="warning",
+        )
     details: dict[str, object] = {
         "layout": stats.layout,
         "reader": stats.reader,
@@ -63,11 +80,12 @@ def load_sensor_db(
         "rows_loaded": stats.rows_loaded,
         "rows_rejected": stats.rows_rejected,
         "unmapped_columns": stats.unmapped_columns,
+        "empty_signals": empty,
         "window": [start.isoformat(), end.isoformat()],
         "source": {  # where the rows come from; the URL's password is masked
             "url": sa.make_url(settings.sensor_db_url).render_as_string(hide_password=True),
             "table": settings.sensor_table,
-            "mapping": settings.sensor_mapping,
+            "mapping": mapping_file,
         },
     }
     if stats.layout == "narrow":
@@ -80,6 +98,42 @@ def load_sensor_db(
         details["tables_skipped"] = stats.tables_skipped
     outcome = SourceOutcome("sensor_db", ok=True, rows=row_counts(pipeline), details=details)
     return outcome.add_pending_notes(notes)
+
+
+def empty_signals(
+    settings: Settings, signals: list[str], start: datetime, end: datetime
+) -> list[str]:
+    """The mapped signals without a single value in raw over the run's window (from the
+    configured table): a column the historian has but never fills, or a wrong mapping."""
+    if not signals:
+        return []
+    counts = sql.SQL(", ").join(
+        sql.SQL("count({})").format(sql.Identifier(name)) for name in signals
+    )
+    query = sql.SQL(
+        "select count(*), {} from raw.scada_measurements where measured_date >= %s "
+        "and measured_date < %s and _source_table = %s"
+    ).format(counts)
+    connection = warehouse.connect(settings, "loader")
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("select to_regclass('raw.scada_measurements') is not null")
+            if not cursor.fetchone()[0]:
+                return []
+            cursor.execute(query, (start.date(), end.date(), settings.sensor_table))
+            rows, *found = cursor.fetchone()
+    finally:
+        connection.close()
+    if not rows:  # nothing landed in the window: nothing to say about single signals
+        return []
+    return [name for name, count in zip(signals, found, strict=True) if not count]
+
+
+def sensor_mapping_file(settings: Settings) -> str:
+    """The historian mapping: the `sensor_mapping` setting when set, else the park's."""
+    if settings.sensor_mapping:
+        return settings.sensor_mapping
+    return str(park_config.park_of(settings).historian_mapping)
 
 
 def sensor_file_format() -> str | None:

@@ -9,6 +9,11 @@ historian's key columns:
 - `signal_tag` and `signal_value` (together): the historian is *narrow*, one row per
   turbine, timestamp and tag. Every other row then maps a tag value, not a column.
 
+Two facts about a historian are not columns and live in the park's `park.yaml`
+(loaders/park_config.py): the strptime format of timestamps stored as text in a layout
+that is not ISO 8601, and the turbine of a historian that holds one turbine and no turbine
+column (then the mapping has no `turbine_id` row).
+
 Every other row maps a signal and its unit. A canonical name, unit or time zone the project
 does not know is an error when the file is read, naming the file and the line, not a
 silent column of nonsense later. Blank rows and rows whose `source_name` starts with `#`
@@ -23,10 +28,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import pandas as pd
+import pyarrow as pa
+
 from loaders.signals import UnknownSignalError, converter
 
 KEY_NAMES = ("source_row_id", "turbine_id", "measured_at", "signal_tag", "signal_value")
 WIDE, NARROW = "wide", "narrow"
+# the column that carries park.yaml's turbine id for a historian without a turbine column
+CONSTANT_TURBINE_COLUMN = "_turbine_id"
 
 
 @dataclass(frozen=True)
@@ -46,6 +56,8 @@ class HistorianMapping:
     signals: tuple[SignalMapping, ...]
     tag_column: str | None = None
     value_column: str | None = None
+    timestamp_format: str = ""  # strptime format of text timestamps; "" = ISO 8601 first
+    turbine_id: str = ""  # the one turbine of a historian without a turbine column
 
     @property
     def layout(self) -> str:
@@ -61,9 +73,19 @@ class HistorianMapping:
     @property
     def source_columns(self) -> list[str]:
         """The columns read from the source table."""
+        keys = [name for name in self.key_columns if name != CONSTANT_TURBINE_COLUMN]
         if self.layout == NARROW:
-            return self.key_columns
-        return self.key_columns + [s.source_name for s in self.signals]
+            return keys
+        return keys + [s.source_name for s in self.signals]
+
+    def with_turbine(self, rows: pa.RecordBatch | pd.DataFrame) -> pa.RecordBatch | pd.DataFrame:
+        """The rows as read, with the turbine column of a one-turbine historian added."""
+        if not self.turbine_id:
+            return rows
+        if isinstance(rows, pd.DataFrame):
+            return rows.assign(**{CONSTANT_TURBINE_COLUMN: self.turbine_id})
+        column = pa.array([self.turbine_id] * rows.num_rows, pa.string())
+        return rows.append_column(CONSTANT_TURBINE_COLUMN, column)
 
     @property
     def canonical_signals(self) -> list[str]:
@@ -83,8 +105,9 @@ def _check_zone(path: Path, line_number: int, zone: str) -> None:
         ) from None
 
 
-def load_mapping(path: Path) -> HistorianMapping:
-    """Read and check a mapping file; errors name the file and the line."""
+def load_mapping(path: Path, timestamp_format: str = "", turbine_id: str = "") -> HistorianMapping:
+    """Read and check a mapping file; errors name the file and the line. `timestamp_format`
+    and `turbine_id` come from park.yaml (its `historian` section)."""
     keys: dict[str, tuple[str, str]] = {}
     signals: list[SignalMapping] = []
     seen_source: dict[str, int] = {}
@@ -128,6 +151,15 @@ def load_mapping(path: Path) -> HistorianMapping:
                 signals.append(SignalMapping(source, canonical, unit, converter(unit, canonical)))
             except UnknownSignalError as error:
                 raise UnknownSignalError(f"{path}:{line_number}: {error}") from error
+    if turbine_id:
+        if "turbine_id" in keys:
+            raise UnknownSignalError(
+                f"{path}: maps a turbine_id column and park.yaml names the historian's one "
+                f"turbine ({turbine_id}): keep one of the two"
+            )
+        if "signal_tag" in keys:
+            raise UnknownSignalError(f"{path}: a narrow historian needs a turbine_id column")
+        keys["turbine_id"] = (CONSTANT_TURBINE_COLUMN, "")
     missing = [name for name in ("turbine_id", "measured_at") if name not in keys]
     if ("signal_tag" in keys) != ("signal_value" in keys):
         missing.append("signal_value" if "signal_tag" in keys else "signal_tag")
@@ -143,4 +175,6 @@ def load_mapping(path: Path) -> HistorianMapping:
         signals=tuple(signals),
         tag_column=keys.get("signal_tag", (None, ""))[0],
         value_column=keys.get("signal_value", (None, ""))[0],
+        timestamp_format=timestamp_format,
+        turbine_id=turbine_id,
     )

@@ -9,6 +9,7 @@ import pandas as pd
 import requests
 import sqlalchemy as sa
 
+from loaders import park_config
 from loaders.settings import Settings, mask_url_password
 from loaders.sources.landing import SourceOutcome, dlt_pipeline, land, row_counts
 from loaders.sources.sensor_db import reflect, source_engine
@@ -17,18 +18,23 @@ from loaders.sources.weather_api.client import OpenMeteoClient, Site
 
 
 def registry_sites(settings: Settings) -> list[Site]:
-    """The sites to ask weather for: `weather_sites` when set, else the mean position of
-    each site's turbines in the sensor database's registry."""
+    """The sites to ask weather for: `weather_sites` when set, else the park's
+    (park.yaml), else the mean position of each site's turbines in the sensor database's
+    registry."""
     if settings.weather_sites:
         return parse_sites(settings.weather_sites)
+    configured = park_config.park_of(settings).weather_sites
+    if configured:
+        return [Site(site.code, site.latitude, site.longitude) for site in configured]
     try:
         return _registry_sites(settings)
     except Exception as error:  # noqa: BLE001 - whatever it is, it is the sensor database's
         said = mask_url_password(" ".join(str(error).split()))[:300] or type(error).__name__
         raise ValueError(
-            "no weather sites: WINDFARM_WEATHER_SITES is not set, so the sites come from the "
-            f"sensor database's turbine registry, which cannot be read ({said}); fix the "
-            "sensor database or set WINDFARM_WEATHER_SITES=CODE=latitude,longitude;..."
+            "no weather sites: WINDFARM_WEATHER_SITES is not set and park.yaml names none, "
+            "so the sites come from the sensor database's turbine registry, which cannot be "
+            f"read ({said}); fix the sensor database, or set weather sites in park.yaml or "
+            "WINDFARM_WEATHER_SITES=CODE=latitude,longitude;..."
         ) from None
 
 

@@ -1,6 +1,8 @@
 {#-
     One row per turbine per UTC hour of its 10-minute grid (6 periods): the signals'
-    means over their usable values (wind direction as a circular mean), the sums behind
+    means over their usable values (angles as circular means), their lowest, highest and
+    standard deviation (from the historian's 10-minute minimum, maximum and standard
+    deviation where it has them, else from the 10-minute averages), the sums behind
     exact rolling statistics of the temperatures, energy, period counts per operating
     state and per QC flag type, and the weather as of the hour's start. Shared by
     core.fct_turbine_hourly and the ML mart.
@@ -68,7 +70,7 @@ aggregated as (
 
         -- signal means over usable values
         {%- for signal in signals %}
-        {%- if signal.signal == 'wind_direction' %}
+        {%- if signal.is_angle %}
         mod(
             (
                 360 + degrees(
@@ -84,10 +86,31 @@ aggregated as (
         avg({{ signal.signal }}_usable) as {{ signal.signal }}_mean,
         {%- endif %}
         {%- endfor %}
-        stddev_samp({{ wind.signal }}_usable) as {{ wind.signal }}_std,
-        max({{ wind.signal }}_usable) as {{ wind.signal }}_max,
-        min({{ power.signal }}_usable) as {{ power.signal }}_min,
-        max({{ power.signal }}_usable) as {{ power.signal }}_max,
+
+        -- signal spreads over usable periods: the historian's 10-minute statistics where
+        -- it has them, else the 10-minute averages (a linear spread, angles included)
+        {%- for signal in signals %}
+        {%- set name = signal.signal %}
+        min(coalesce({{ name }}_min, {{ name }}_usable)) filter (
+            where {{ name }}_usable is not null
+        ) as {{ name }}_min,
+        max(coalesce({{ name }}_max, {{ name }}_usable)) filter (
+            where {{ name }}_usable is not null
+        ) as {{ name }}_max,
+        case
+            when
+                count({{ name }}_std) filter (where {{ name }}_usable is not null)
+                = count({{ name }}_usable)
+                and count({{ name }}_usable) > 0
+                then sqrt(
+                    avg({{ name }}_std * {{ name }}_std) filter (
+                        where {{ name }}_usable is not null
+                    )
+                    + var_pop({{ name }}_usable)
+                )
+            else stddev_samp({{ name }}_usable)
+        end as {{ name }}_std,
+        {%- endfor %}
 
         -- sums for exact rolling statistics of the temperatures
         {%- for signal in temperature_signals() %}

@@ -62,8 +62,8 @@ deduplicated as (
         (ranked.measured_at at time zone 'UTC')::date as measured_date,
 
         -- measures
-        {%- for signal in measurement_signals() %}
-        ranked.{{ signal.column }},
+        {%- for column in signal_statistic_columns() %}
+        ranked.{{ column }},
         {%- endfor %}
 
         -- duplicate detection

@@ -70,8 +70,8 @@ with_parameters as (
         turbines.cut_in_wind_speed_ms,
         turbines.cut_out_wind_speed_ms,
         {%- for signal in signals %}
-        turbines.{{ signal.signal }}_min,
-        turbines.{{ signal.signal }}_max,
+        turbines.{{ signal.signal }}_range_min,
+        turbines.{{ signal.signal }}_range_max,
         turbines.{{ signal.signal }}_frozen_min_minutes,
         turbines.{{ signal.signal }}_frozen_ignore_below,
         turbines.{{ signal.signal }}_frozen_ignore_above,
@@ -163,8 +163,8 @@ signal_checked as (
     select
         {%- for signal in signals %}
         coalesce(
-            {{ signal.column }} < {{ signal.signal }}_min
-            or {{ signal.column }} > {{ signal.signal }}_max,
+            {{ signal.column }} < {{ signal.signal }}_range_min
+            or {{ signal.column }} > {{ signal.signal }}_range_max,
             false
         ) as is_out_of_range_{{ signal.signal }},
         coalesce(
@@ -274,8 +274,8 @@ flagged as (
         measured_date,
 
         -- measures
-        {%- for signal in signals %}
-        {{ signal.column }},
+        {%- for column in signal_statistic_columns() %}
+        {{ column }},
         {%- endfor %}
         expected_power_kw,
 

@@ -72,8 +72,8 @@ gridded as (
         (grid.measured_at at time zone 'UTC')::date as measured_date,
 
         -- measures
-        {%- for signal in measurement_signals() %}
-        measurements.{{ signal.column }},
+        {%- for column in signal_statistic_columns() %}
+        measurements.{{ column }},
         {%- endfor %}
 
         -- gap and duplicate detection

@@ -2,7 +2,7 @@
     One row per turbine: what its QC checks it against. Its model's technical data (the
     turbine's own rated power first, as dim_turbine), the sensor_bounds seed's range,
     frozen and spike thresholds of every signal of its model, one column each
-    (<signal>_min, _max, _frozen_min_minutes, _frozen_ignore_below, _frozen_ignore_above,
+    (<signal>_range_min, _range_max, _frozen_min_minutes, _frozen_ignore_below, _frozen_ignore_above,
     _spike_max_step; null where the seed has none, which switches that check off), and the
     qc_thresholds seed's power-curve thresholds. Small: read by int_measurements_flagged
     for every period, and for the rated power by int_turbine_hours_fitted.
@@ -48,8 +48,8 @@ model_bounds as (
 
     select
         {%- for signal in signals %}
-        max(min_value) filter (where signal = '{{ signal.signal }}') as {{ signal.signal }}_min,
-        max(max_value) filter (where signal = '{{ signal.signal }}') as {{ signal.signal }}_max,
+        max(min_value) filter (where signal = '{{ signal.signal }}') as {{ signal.signal }}_range_min,
+        max(max_value) filter (where signal = '{{ signal.signal }}') as {{ signal.signal }}_range_max,
         max(frozen_min_minutes) filter (
             where signal = '{{ signal.signal }}'
         ) as {{ signal.signal }}_frozen_min_minutes,

@@ -1,7 +1,7 @@
 {#-
     Grain: one row per turbine per UTC hour of its 10-minute grid. Hourly aggregates of
-    fct_turbine_measurements (int_turbine_hours_aggregated): coverage, signal means over
-    usable values, energy, minutes per operating state and periods per QC flag type.
+    fct_turbine_measurements (int_turbine_hours_aggregated): coverage, signal statistics
+    over usable values, energy, minutes per operating state and periods per QC flag type.
     Incremental (delete+insert by hour_date) over the reprocess window, indexed on the
     keys analysts filter by.
 -#}
@@ -48,14 +48,13 @@ final as (
         measured_period_count::integer as measured_period_count,
         valid_period_count::integer as valid_period_count,
 
-        -- signal means over usable values
+        -- signal statistics over usable values: mean, lowest, highest, spread
         {%- for signal in signals %}
         {{ signal.signal }}_mean,
+        {{ signal.signal }}_min,
+        {{ signal.signal }}_max,
+        {{ signal.signal }}_std,
         {%- endfor %}
-        wind_speed_std,
-        wind_speed_max,
-        active_power_min,
-        active_power_max,
 
         -- energy
         measured_energy_kwh,

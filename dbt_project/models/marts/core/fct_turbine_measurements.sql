@@ -62,8 +62,8 @@ final as (
         measured_date,
 
         -- measures
-        {%- for signal in measurement_signals() %}
-        {{ signal.column }},
+        {%- for column in signal_statistic_columns() %}
+        {{ column }},
         {%- endfor %}
         expected_power_kw,
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('scada', 'scada_alarms') }}
+    select * from {{ optional_source('scada', 'scada_alarms', scada_alarms_columns()) }}
 
 ),
 

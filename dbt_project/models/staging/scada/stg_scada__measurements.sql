@@ -14,9 +14,10 @@ renamed as (
         measured_at,
         measured_date,
 
-        -- measures: 10-minute averages of the canonical signals, SI units
-        {%- for signal in measurement_signals() %}
-        {{ signal.column }},
+        -- measures: 10-minute statistics (avg, min, max, std) of every canonical signal,
+        -- SI units (null where the historian has none)
+        {%- for column in signal_statistic_columns() %}
+        {{ column }},
         {%- endfor %}
 
         -- metadata: origin of the row

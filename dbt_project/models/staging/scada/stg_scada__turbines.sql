@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('scada', 'scada_turbines') }}
+    select * from {{ optional_source('scada', 'scada_turbines', scada_turbines_columns()) }}
 
 ),
 

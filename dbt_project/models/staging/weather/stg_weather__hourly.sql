@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('weather', 'weather_hourly') }}
+    select * from {{ optional_source('weather', 'weather_hourly', weather_hourly_columns()) }}
 
 ),
 

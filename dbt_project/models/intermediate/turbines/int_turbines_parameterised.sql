@@ -48,8 +48,12 @@ model_bounds as (
 
     select
         {%- for signal in signals %}
-        max(min_value) filter (where signal = '{{ signal.signal }}') as {{ signal.signal }}_range_min,
-        max(max_value) filter (where signal = '{{ signal.signal }}') as {{ signal.signal }}_range_max,
+        max(min_value) filter (
+            where signal = '{{ signal.signal }}'
+        ) as {{ signal.signal }}_range_min,
+        max(max_value) filter (
+            where signal = '{{ signal.signal }}'
+        ) as {{ signal.signal }}_range_max,
         max(frozen_min_minutes) filter (
             where signal = '{{ signal.signal }}'
         ) as {{ signal.signal }}_frozen_min_minutes,

@@ -358,9 +358,9 @@ def production_csv_source(
     """Every CSV file of the inbox (or `files`, taken already), each to the table its
     header says (`specs`: the park's exports.yaml). `loaded` is {file name: content hashes
     in the warehouse}; a version already there is skipped. Whatever a file holds, it is
-    refused alone (with why) and the others are read: a refusal before its first row is the rule (header, records the
-    CSV reader refuses); a failure later is recorded the same way, and the load deletes
-    the rows of that file already handed on."""
+    refused alone (with why) and the others are read: a refusal before its first row is
+    the rule (header, records the CSV reader refuses); a failure later is recorded the same
+    way, and the load deletes the rows of that file already handed on."""
     folder = Path(inbox_dir)
     if not folder.is_dir():
         raise FileNotFoundError(

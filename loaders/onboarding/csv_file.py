@@ -24,10 +24,15 @@ from loaders.onboarding.sensor_db import REASON_EXAMPLES, InspectError, dry_run_
 from loaders.privacy.pseudonymise import Pseudonymiser
 from loaders.settings import Settings
 from loaders.sources.landing import RAW_DATASET
-from loaders.sources.production_csv import CsvStats, RefusedFileError, match_spec, read_file
+from loaders.sources.production_csv import (
+    CsvStats,
+    RefusedFileError,
+    match_spec,
+    parsing,
+    read_file,
+)
 from loaders.sources.production_csv import inbox as csv_inbox
-from loaders.sources.production_csv import parsing
-from loaders.sources.production_csv.specs import EXPORT_TABLES, EXTRA_COLUMN, specs_of
+from loaders.sources.production_csv.specs import EXPORT_TABLES, EXTRA_COLUMN, TABLES, specs_of
 
 PROFILE_ROWS = 50_000
 REASONS_SHOWN = 20
@@ -64,12 +69,20 @@ def _spec_match(path: Path, header: list[str], settings: Settings) -> dict[str, 
     except RefusedFileError as error:
         return {"refused": str(error)}
     named = set(positions.values())
+    targets = {c.target for c in spec.columns}
     return {
         "spec": spec.name,
         "table": spec.table,
-        "columns": {c.target: header[positions[c.target]] for c in spec.columns if c.target in positions},
+        "columns": {
+            c.target: header[positions[c.target]] for c in spec.columns if c.target in positions
+        },
         "absent_optional": [c.target for c in spec.columns if c.target not in positions],
-        "personal": [header[positions[c.target]] for c in spec.columns if c.personal and c.target in positions],
+        "targets_not_in_spec": [t for t in TABLES[spec.table] if t not in targets],
+        "personal": [
+            header[positions[c.target]]
+            for c in spec.columns
+            if c.personal and c.target in positions
+        ],
         "extra_columns": [n for i, n in enumerate(header) if i not in named and n.strip()],
         "extras_kept_in": EXTRA_COLUMN,
     }

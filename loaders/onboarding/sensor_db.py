@@ -123,7 +123,9 @@ def propose_mapping(profiles: list[dict[str, object]], park: park_config.Park) -
             continue
         if found.canonical_name in taken:
             unmapped.append(name)
-            notes[name] = [f"also reads as {found.canonical_name}, proposed for {taken[found.canonical_name]}"]
+            notes[name] = [
+                f"also reads as {found.canonical_name}, proposed for {taken[found.canonical_name]}"
+            ]
             continue
         taken[found.canonical_name] = name
         rows.append((name, found.canonical_name, found.source_unit))
@@ -259,6 +261,9 @@ def inspect_sensor_db(
                 f"{url.render_as_string(hide_password=True)} has no table {settings.sensor_table!r}"
             )
         total, profiles = profile_table(engine, table)
+    except sa.exc.SQLAlchemyError as error:
+        shown = url.render_as_string(hide_password=True)
+        raise InspectError(f"{shown}: {' '.join(str(error.orig or error).split())}") from None
     finally:
         engine.dispose()
     report: dict[str, object] = {

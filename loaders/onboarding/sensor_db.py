@@ -24,7 +24,7 @@ from loaders import park_config
 from loaders.onboarding import proposal
 from loaders.onboarding.profile import column_profile
 from loaders.privacy.pseudonymise import Pseudonymiser
-from loaders.settings import Settings
+from loaders.settings import PROJECT_ROOT, Settings
 from loaders.sources.sensor_db import SensorDbStats, reflect, sensor_db_source, source_engine
 from loaders.sources.sensor_db.load import sensor_mapping_file
 from loaders.sources.sensor_db.mapping import load_mapping
@@ -281,7 +281,10 @@ def inspect_sensor_db(
     with contextlib.redirect_stdout(sys.stderr):  # the loader's progress lines
         try:
             load_mapping(Path(mapping_file), park.timestamp_format, park.turbine_id)
-            report["mapping"] = mapping_file
+            shown = Path(mapping_file)
+            report["mapping"] = str(
+                shown.relative_to(PROJECT_ROOT) if shown.is_relative_to(PROJECT_ROOT) else shown
+            )
         except (ValueError, FileNotFoundError) as error:
             report["mapping_error"] = str(error)
         if "mapping" in report:

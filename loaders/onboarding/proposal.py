@@ -3,7 +3,7 @@
 Matching is by name only, never by the values: a column's name is read as a signal, a
 statistic and a unit (`Ws_avg`, `Wind Speed (m/s)`, `Gen_Bear_Temp_Avg`), and the signal
 is looked up among the names of the vocabulary (canonical name, IEC tag, label, and the
-spellings of signal_names.yaml). The values are used only to warn: a column whose range
+spellings of signal_names.yml). The values are used only to warn: a column whose range
 does not fit the signal's plausible range (seeds_csv/sensor_bounds.csv) in the proposed
 unit is flagged, since a wrong unit is the usual cause.
 """
@@ -22,7 +22,7 @@ from loaders.settings import PROJECT_ROOT
 from loaders.signals import CANONICAL_UNITS, DBT_PROJECT_FILE, UnknownSignalError, converter
 from loaders.signals import normalise_unit as _normalise_unit
 
-NAMES_FILE = Path(__file__).with_name("signal_names.yaml")
+NAMES_FILE = Path(__file__).with_name("signal_names.yml")
 BOUNDS_FILE = PROJECT_ROOT / "seeds_csv" / "sensor_bounds.csv"
 STATISTIC_WORDS = {
     "avg": "avg",
@@ -54,7 +54,7 @@ def _words(name: str) -> list[str]:
 
 @cache
 def _signal_names() -> dict[str, str]:
-    """{compact spelling: canonical signal}, from the vocabulary and signal_names.yaml."""
+    """{compact spelling: canonical signal}, from the vocabulary and signal_names.yml."""
     with DBT_PROJECT_FILE.open(encoding="utf-8") as handle:
         entries = yaml.safe_load(handle)["vars"]["signals"]
     names: dict[str, str] = {}

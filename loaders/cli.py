@@ -1,4 +1,4 @@
-"""Command line: `python -m loaders {run,rebuild,status,bootstrap,demo,stop}`.
+"""Command line: `python -m loaders <command>` (`--help` lists them), or `windfarm-elt`.
 
 `run` is what cron calls: one day (default yesterday, UTC), or a range loaded day by day
 and resumable. Exit codes: 0 success, 2 partial (a source failed, the others loaded),
@@ -26,6 +26,7 @@ from typing import Any
 import psycopg2
 
 from loaders import logs, park_config, warehouse
+from loaders.onboarding.sensor_db import InspectError
 from loaders.privacy import commands as privacy_commands
 from loaders.privacy.pseudonymise import MissingKeyError
 from loaders.run import alerts, pipeline, runlock, scheduling
@@ -199,6 +200,23 @@ def _print_status(
         )
 
 
+def command_inspect(settings: Settings, args: argparse.Namespace) -> int:
+    """Profile a source, propose a mapping, dry-run its loader: nothing is written."""
+    from loaders import onboarding
+
+    if args.source == "csv" and args.file is None:
+        raise SystemExit("inspect --source csv needs the FILE to inspect")
+    if args.source == "sensor_db":
+        report = onboarding.inspect_sensor_db(settings, args.date_from, args.date_to)
+    elif args.source == "csv":
+        report = onboarding.inspect_csv(settings, Path(args.file))
+    else:
+        report = onboarding.inspect_weather(settings, args.date_from)
+    shown = json.dumps(report, default=str, indent=1) if args.json else onboarding.render(report)
+    logs.output(shown)
+    return onboarding.exit_code(report)
+
+
 def command_demo(args: argparse.Namespace) -> int:
     from loaders.demo_park import generate, serve_in_background
     from loaders.demo_park.park import DEMO_END, DEMO_START
@@ -304,13 +322,20 @@ def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
             return command_run(settings, args)
         if args.command == "rebuild":
             return command_rebuild(settings, args)
+        if args.command == "inspect":
+            return command_inspect(settings, args)
         return command_status(settings, args)
     except runlock.RunLockedError as error:
         logs.event("run", f"refused: {error}", level="error", stream="stderr")
         if alerting:
             alerts.send(settings, _failure_summary(args, "locked", pipeline.EXIT_LOCKED, error))
         return pipeline.EXIT_LOCKED
-    except (warehouse.WarehouseError, MissingKeyError, park_config.ParkConfigError) as error:
+    except (
+        warehouse.WarehouseError,
+        MissingKeyError,
+        park_config.ParkConfigError,
+        InspectError,
+    ) as error:
         logs.event(args.command, f"error: {error}", level="error", stream="stderr")
         if alerting:
             alerts.send(settings, _failure_summary(args, "failed", pipeline.EXIT_FAILED, error))
@@ -388,6 +413,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     explore.add_argument("--port", type=int, default=8501, help="local port (default 8501)")
     privacy_commands.add_commands(commands, logging_options)
+    inspect = commands.add_parser(
+        "inspect",
+        parents=[logging_options],
+        help="before a first load: profile a source, propose a mapping, dry-run (writes nothing)",
+    )
+    inspect.add_argument("--source", choices=("sensor_db", "csv", "weather"), required=True)
+    inspect.add_argument("file", nargs="?", help="--source csv: the export file to inspect")
+    inspect.add_argument(
+        "--from",
+        dest="date_from",
+        type=_day,
+        help="sensor_db: first day (default: all); weather: the day",
+    )
+    inspect.add_argument("--to", dest="date_to", type=_day, help="sensor_db: last day")
+    inspect.add_argument("--json", action="store_true", help="one JSON document")
     return parser
 
 

@@ -180,11 +180,26 @@ def first_day_tested(settings: Settings, variables: dict | None = None) -> str:
         errors="replace",
         check=False,
     )
-    found = _TEST_WINDOW_LINE.search(completed.stdout)
+    found = _TEST_WINDOW_LINE.search(_printed(completed.stdout))
     if completed.returncode != 0 or found is None:
         output = (completed.stdout + completed.stderr).strip()
         raise DbtError(f"dbt run-operation print_test_window_from failed: {output[-500:]}")
     return ALL_DAYS if found.group(1) == "all" else found.group(1)
+
+
+def _printed(output: str) -> str:
+    """What a macro printed: dbt logs in JSON (dbt_command), one event a line, and a
+    print() is the `msg` of a PrintEvent; a line that is not JSON is kept as it is."""
+    lines = []
+    for line in output.splitlines():
+        try:
+            event = json.loads(line)
+        except ValueError:
+            lines.append(line)
+            continue
+        if isinstance(event, dict):
+            lines.append(str((event.get("info") or {}).get("msg", "")))
+    return "\n".join(lines)
 
 
 def _explained(result: dict) -> str | None:

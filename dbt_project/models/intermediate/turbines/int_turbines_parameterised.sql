@@ -96,8 +96,8 @@ final as (
         turbine_parameters.cut_in_wind_speed_ms,
         turbine_parameters.cut_out_wind_speed_ms,
         {%- for signal in signals %}
-        model_bounds.{{ signal.signal }}_min,
-        model_bounds.{{ signal.signal }}_max,
+        model_bounds.{{ signal.signal }}_range_min,
+        model_bounds.{{ signal.signal }}_range_max,
         model_bounds.{{ signal.signal }}_frozen_min_minutes,
         model_bounds.{{ signal.signal }}_frozen_ignore_below,
         model_bounds.{{ signal.signal }}_frozen_ignore_above,

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from warehouse_sql import scalar
+from warehouse_sql import query, scalar
 
 from loaders import warehouse
 from loaders.park_config import park_of
@@ -180,3 +180,38 @@ def test_a_historian_without_registry_gets_the_parks_turbines(loaded: Loaded) ->
         "(select 1 from raw.scada_turbines as t where t.turbine_id = m.turbine_id)",
     )
     assert unknown == 0
+
+
+def test_availability_and_lost_production_are_plausible(loaded: Loaded) -> None:
+    """IEC 61400-26 on real data (docs/availability.md): every period gets one category,
+    and the figures fall where onshore fleets report theirs: time-based availability of
+    roughly 90-100 % (European fleets publish 95-98 % over a year; a sample of days may
+    hold one outage), a capacity factor between 5 and 60 % (French onshore wind averages
+    about 22-26 % over a year, and a period of days swings around that), no negative loss."""
+    outcome = dbt.build(
+        loaded.settings,
+        "--select",
+        "+fct_turbine_availability_monthly",
+        "--exclude-resource-type",
+        "test",
+    )
+    assert outcome.status == "success", outcome.failures
+    settings = loaded.settings
+    periods = scalar(settings, "select count(*) from core.fct_turbine_measurements")
+    categorised = scalar(
+        settings,
+        "select count(*) from intermediate.int_turbine_periods_categorised "
+        "where availability_category is not null",
+    )
+    assert categorised == periods > 0
+    (availability, information, capacity, lost) = query(
+        settings,
+        "select sum(hours_available) / nullif(sum(hours_with_information), 0), "
+        "sum(hours_with_information) / sum(hours), "
+        "sum(energy_produced_kwh) / nullif(sum(rated_energy_kwh), 0), "
+        "min(lost_energy_kwh) from core.fct_turbine_availability_daily",
+    )[0]
+    assert information > 0.5, information
+    assert 0.9 <= availability <= 1, availability
+    assert 0.05 <= capacity <= 0.6, capacity
+    assert lost >= 0

@@ -436,3 +436,28 @@ def _default_acl_drift(cursor, matrix: Matrix) -> list[str]:  # noqa: ANN001
         if creator not in global_functions or PUBLIC in global_functions[creator]:
             drift.append(f"functions {creator} creates are executable by PUBLIC")
     return drift
+
+
+def as_script(statements: list[sql.Composable], database: str, placeholder: str) -> str:
+    """The statements as SQL text, for a script run by psql (the deliverable's creation
+    script): identifiers quoted only where PostgreSQL needs it, and the database's name
+    replaced by `placeholder` (a psql variable such as `:"database"`)."""
+
+    def render(part: sql.Composable) -> str:
+        if isinstance(part, sql.Composed):
+            return "".join(render(item) for item in part.seq)
+        if isinstance(part, sql.SQL):
+            return part.string
+        if isinstance(part, sql.Identifier):
+            names = []
+            for name in part.strings:
+                if name == database:
+                    names.append(placeholder)
+                elif name.isidentifier() and name == name.lower():
+                    names.append(name)
+                else:
+                    names.append('"' + name.replace('"', '""') + '"')
+            return ".".join(names)
+        raise TypeError(f"cannot write {part!r} as SQL text")
+
+    return "".join(render(statement) + ";\n" for statement in statements)

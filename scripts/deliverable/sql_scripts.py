@@ -16,7 +16,7 @@ from pathlib import Path
 
 from loaders import warehouse
 from loaders.settings import Settings
-from loaders.warehouse import BOOTSTRAP_DIR
+from loaders.warehouse import BOOTSTRAP_DIR, grants
 from scripts.deliverable import database, tools
 
 ROLES_FILE = "01_roles.sql"
@@ -34,9 +34,33 @@ def bootstrap_files() -> tuple[Path, list[Path]]:
     return roles, [path for path in files if path != roles]
 
 
+_DATABASE = "windfarm_database_placeholder"
+
+
+def matrix_sql(which: str, placeholder: str = ':"database"') -> str:
+    """What bootstrap runs from the privilege matrix (loaders/warehouse/grants.py), as text:
+    "reset" (the schemas, nothing granted) before the numbered files, "grants" after."""
+    matrix = grants.load_matrix()
+    statements = (
+        grants.reset_statements(matrix, _DATABASE)
+        if which == "reset"
+        else grants.grant_statements(matrix, _DATABASE)
+    )
+    return grants.as_script(statements, _DATABASE, placeholder)
+
+
 def bootstrap_sql() -> str:
+    """Everything bootstrap runs, in its order: roles, the matrix's schemas, the numbered
+    files, the matrix's grants."""
     roles, in_database = bootstrap_files()
-    return "\n".join(path.read_text(encoding="utf-8") for path in [roles, *in_database])
+    return "\n".join(
+        [
+            roles.read_text(encoding="utf-8"),
+            matrix_sql("reset"),
+            *(path.read_text(encoding="utf-8") for path in in_database),
+            matrix_sql("grants"),
+        ]
+    )
 
 
 def _pg_dump(settings: Settings, *args: str) -> str:
@@ -85,9 +109,11 @@ select format('create database %I owner {OWNER_ROLE}', :'database')
 \\connect :"database"
 """,  # noqa: S608 - a psql script written from constants
     ]
+    parts += ["\n-- 3. Schémas (scripts/bootstrap/privileges.csv)\n", matrix_sql("reset")]
     for path in in_database:
         text = path.read_text(encoding="utf-8").replace("{database}", ':"database"')
         parts += [f"\n-- 3. Schémas et droits (scripts/bootstrap/{path.name})\n", text]
+    parts += ["\n-- 3. Droits (scripts/bootstrap/privileges.csv)\n", matrix_sql("grants")]
     parts += ["\n-- 4. Tables et vues (pg_dump --schema-only)\n", tables_ddl]
     return "".join(parts)
 

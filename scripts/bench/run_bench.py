@@ -12,7 +12,7 @@ same rows COPYed in raw's shape (a second reference), the loader on a window wit
 (incremental), then the whole daily run (`loaders.run.pipeline.run`) for the next day, weather
 from the demo weather server on loopback, the production inbox holding one month. Then the
 analysts' queries on the marts. Ratios are taken within one run: the machine is too noisy
-for absolute seconds to compare across runs (/work/shared/PERFORMANCE-NOTES.md).
+for absolute seconds to compare across runs (docs/performance.md).
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ import requests
 
 from loaders import logs
 from loaders.settings import PROJECT_ROOT, Settings
-from loaders.transform import dbt
+from loaders.transform import dbt, monitoring_project
 from loaders.transform.dbt import dbt_environment
 
 MONITORING = "monitoring"
@@ -103,9 +103,12 @@ def monitoring_dir(settings: Settings) -> Path:
     """The monitoring dbt project, as an absolute path (edr runs from another folder): the
     run's own project when it declares Elementary (WINDFARM_DBT_PROJECT_DIR pointed at it),
     else `<dbt project>/monitoring`. A relative setting is read from the current folder,
-    as dbt reads it."""
+    as dbt reads it. Its dbt_project.yml is (re)written from the main project's here, so
+    that every use sees the main project's current settings (monitoring_project)."""
     project = Path(settings.dbt_project_dir).absolute()
-    return project if declares_elementary(project) else project / MONITORING
+    monitoring = project if declares_elementary(project) else project / MONITORING
+    monitoring_project.write(monitoring.parent, monitoring)
+    return monitoring
 
 
 def package_installed(monitoring: Path) -> bool:

@@ -4,8 +4,8 @@ The Elementary dbt package cannot be installed here (no dbt hub), and no stand-i
 written for it. What is checked instead, with the real dbt and the real edr:
 - the main project parses with every Elementary monitor present but disabled, and
   `dbt ls --vars '{elementary_enabled: true}'` lists them all;
-- the monitoring project (dbt_project/monitoring) repeats the main project's settings
-  and, parsed, yields the same nodes in the same schemas plus the monitors, enabled;
+- the monitoring project's settings are derived from the main project's and, parsed,
+  it yields the same nodes in the same schemas plus the monitors, enabled;
 - edr runs offline and quietly with the config the pipeline writes;
 - without the package, a run says so in one line, the page says so, the run succeeds.
 """
@@ -26,6 +26,7 @@ import yaml
 
 from loaders.reports import elementary, write_report
 from loaders.settings import PROJECT_ROOT, load_settings
+from loaders.transform import monitoring_project
 from loaders.transform.dbt import dbt_environment, dbt_executable
 
 MAIN = PROJECT_ROOT / "dbt_project"
@@ -123,7 +124,8 @@ def monitoring_copy(root: Path) -> Path:
         if (MAIN / folder).exists():
             os.symlink(MAIN / folder, root / "dbt_project" / folder)
     project = root / "dbt_project" / "monitoring"
-    shutil.copyfile(MONITORING / "dbt_project.yml", project / "dbt_project.yml")
+    shutil.copyfile(MAIN / "dbt_project.yml", root / "dbt_project" / "dbt_project.yml")
+    monitoring_project.write(root / "dbt_project", project)
     return project
 
 
@@ -260,23 +262,28 @@ def test_the_monitoring_project_builds_the_same_nodes_plus_the_monitors(
     assert {"staging", "intermediate", "core", "quality"} <= schemas
 
 
-def test_the_monitoring_project_repeats_the_main_project_settings() -> None:
+def test_the_monitoring_project_is_the_main_project_plus_elementary(tmp_path: Path) -> None:
     main = read_yaml(MAIN / "dbt_project.yml")
-    monitoring = read_yaml(MONITORING / "dbt_project.yml")
+    monitoring_project.write(MAIN, tmp_path)
+    monitoring = read_yaml(tmp_path / "dbt_project.yml")
     assert monitoring["name"] == main["name"] and monitoring["profile"] == main["profile"]
     vars_ = dict(monitoring["vars"])
     assert vars_.pop("elementary_enabled") is True
-    assert vars_ == main.get("vars", {}), "copy dbt_project.yml's vars to the monitoring project"
+    assert vars_ == main.get("vars", {})
     assert {k: monitoring["flags"].get(k) for k in main.get("flags", {})} == main.get("flags", {})
     flag = "require_explicit_package_overrides_for_builtin_materializations"
     assert monitoring["flags"][flag] is False  # Elementary's materializations need it
     models = dict(monitoring["models"])
     assert models.pop("elementary") == {"+schema": "elementary"}
-    assert models == main["models"], "copy dbt_project.yml's models: to the monitoring project"
+    assert models == main["models"]
     assert monitoring.get("seeds") == main.get("seeds")
+    assert "dbt_packages" not in monitoring["clean-targets"]
     for key in ("model-paths", "macro-paths", "test-paths", "seed-paths"):
         expected = [str(Path("..") / path) for path in main[key]]
         assert monitoring[key] == expected, key
+    written = (tmp_path / "dbt_project.yml").stat().st_mtime_ns
+    monitoring_project.write(MAIN, tmp_path)  # unchanged text: not rewritten
+    assert (tmp_path / "dbt_project.yml").stat().st_mtime_ns == written
     main_profile = read_yaml(MAIN / "profiles.yml")["windfarm"]
     profiles = read_yaml(MONITORING / "profiles.yml")
     assert profiles["windfarm"] == main_profile
@@ -339,7 +346,8 @@ def test_without_the_package_the_run_says_so_once_and_carries_on(
     # The same step on a copy of the layout that certainly has no package installed.
     project = tmp_path / "dbt_project"
     (project / "monitoring").mkdir(parents=True)
-    for name in ("dbt_project.yml", "packages.yml", "profiles.yml"):
+    shutil.copyfile(MAIN / "dbt_project.yml", project / "dbt_project.yml")
+    for name in ("packages.yml", "profiles.yml"):
         shutil.copyfile(MONITORING / name, project / "monitoring" / name)
     bare = replace(settings, dbt_project_dir=str(project), reports_dir=str(tmp_path / "reports"))
     capsys.readouterr()

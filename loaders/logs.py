@@ -40,8 +40,15 @@ _MIN_SECRET_LENGTH = 4  # shorter values would mask ordinary words
 _run_id: ContextVar[str | None] = ContextVar("windfarm_run_id", default=None)
 
 
-def set_run(run_id: str | None) -> None:
-    _run_id.set(run_id)
+@contextmanager
+def run_scope(run_id: str) -> Iterator[None]:
+    """The lines logged inside carry `run_id`; after, the id of the enclosing scope again
+    (none outside a run: a command that starts several runs, or a test, sees no stale id)."""
+    token = _run_id.set(run_id)
+    try:
+        yield
+    finally:
+        _run_id.reset(token)
 
 
 def current_run() -> str | None:

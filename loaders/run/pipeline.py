@@ -204,8 +204,7 @@ def _audited(
     audit row opened -> `work(run_id)` -> status -> audit row closed -> quality page.
 
     An interruption or a bug inside `work` closes the audit row as failed, then propagates."""
-    with _run_lock(settings, run_id, lock):
-        logs.set_run(run_id)
+    with _run_lock(settings, run_id, lock), logs.run_scope(run_id):
         logs.event(
             "run",
             f"{run_id}: {headline}",

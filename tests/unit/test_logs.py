@@ -65,8 +65,9 @@ def test_the_run_id_is_on_the_records_of_the_run_only(tmp_path: Path) -> None:
     settings = replace(Settings(), log_dir=str(tmp_path), pseudonym_key="secret-key-1234")
     with logs.capture(settings, json_stdout=True, command="run"):
         logs.event("run", "before")
-        logs.set_run("20251002T000000Z-abc123")
-        logs.event("run", "during, key secret-key-1234", url="postgres://u:pw@db/x")
+        with logs.run_scope("20251002T000000Z-abc123"):
+            logs.event("run", "during, key secret-key-1234", url="postgres://u:pw@db/x")
+        assert logs.current_run() is None  # the run is over
     assert logs.current_run() is None  # the command is over
     before, during = logged(tmp_path)
     assert before["run_id"] is None and before["command"] == "run"

@@ -451,7 +451,12 @@ def main(argv: list[str] | None = None) -> int:
 
         return 0 if elementary.install(settings) != "failed" else 1
     json_stdout = args.log_json or settings.log_format.strip().lower() == "json"
-    with logs.capture(settings, json_stdout=json_stdout, command=args.command):
+    with logs.capture(
+        settings,
+        json_stdout=json_stdout,
+        command=args.command,
+        stdout_is_data=getattr(args, "json", False),
+    ):
         with _sigterm_unwinds():
             try:
                 return _dispatch(settings, args)

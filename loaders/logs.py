@@ -256,10 +256,15 @@ class LibraryHandler(logging.Handler):
 
 
 @contextmanager
-def capture(settings: Settings, *, json_stdout: bool, command: str) -> Iterator[None]:
-    """Set the logs of one command up (see the module doc), and take them down after."""
+def capture(
+    settings: Settings, *, json_stdout: bool, command: str, stdout_is_data: bool = False
+) -> Iterator[None]:
+    """Set the logs of one command up (see the module doc), and take them down after.
+    `stdout_is_data`: the command prints a document on stdout (`--json`), so its log lines
+    go to stderr and the document stays parseable."""
     filters = (MaskSecrets(secret_values(settings)), RunContext(command))
-    console = ConsoleHandler(sys.stdout, sys.stderr, json_stdout=json_stdout)
+    lines_out = sys.stderr if stdout_is_data else sys.stdout
+    console = ConsoleHandler(lines_out, sys.stderr, json_stdout=json_stdout)
     handlers: list[logging.Handler] = [console]
     path = log_file(settings)
     file_handler: JsonFileHandler | None = None

@@ -42,7 +42,7 @@ def exit_code(report: dict[str, Any]) -> int:
         return EXIT_REJECTS
     if report["source"] == "weather":
         sites = report["tables"]["weather_hourly"].values()
-        if any(site["rows_outside_day"] or site["hours_missing"] for site in sites):
+        if any(site["problems"] for site in sites):
             return EXIT_REJECTS
     return EXIT_CLEAN
 
@@ -181,9 +181,11 @@ def _render_weather(report: dict[str, Any]) -> Iterator[str]:
         yield f"Error: {error}"
     for code, site in report["tables"]["weather_hourly"].items():
         yield (
-            f"  {code}: {site['would_land']} rows would land in raw.weather_hourly, "
-            f"{site['rows_in_day']} in the day asked, {site['rows_outside_day']} outside it"
+            f"  {code}: {site['would_land']} rows of the day asked would land in "
+            f"raw.weather_hourly, {site['rows_outside_day']} outside it would be dropped"
         )
+        for problem in site["problems"]:
+            yield f"    the loader would fail this day: {problem}"
         if site["hours_missing"]:
             yield f"    hours of the day missing: {site['hours_missing']}"
         if site["time_range"]:

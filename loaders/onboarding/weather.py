@@ -3,7 +3,8 @@ what a load would land from it, read by the loader's own client and parser.
 
 A day defaults to the newest the archive serves (`weather_archive_delay_days` back), so
 that the answer is the one a daily run would get. The rows an answer gives outside the
-UTC day asked for are counted: a response in local time shows there.
+UTC day asked for are counted (a response in local time shows there): the loader drops
+them and fails the source for that day, and so does this report (exit code 2).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from loaders import park_config
 from loaders.onboarding.sensor_db import InspectError
 from loaders.settings import Settings
-from loaders.sources.weather_api import SITES_PER_REQUEST, plan_requests
+from loaders.sources.weather_api import SITES_PER_REQUEST, incomplete, plan_requests
 from loaders.sources.weather_api.client import HOURLY_VARIABLES, WeatherApiError
 from loaders.sources.weather_api.load import registry_sites, weather_clients
 
@@ -24,23 +25,24 @@ def default_day(settings: Settings, today: date | None = None) -> date:
 
 
 def _site_rows(rows: list[dict[str, object]], day: date) -> dict[str, object]:
-    """What lands of one site's rows: counts, the hours of the day missing, each variable's
-    values and range."""
-    inside = [row for row in rows if row["observed_date"] == day]
-    hours = {row["observed_at"].hour for row in inside}  # type: ignore[attr-defined]
+    """What lands of one site's rows, judged as the loader judges them
+    (`weather_api.incomplete`): the hours of the day asked land, hours outside it are
+    dropped, and an answer with hours or variables missing fails the source."""
+    landing, problems = incomplete(rows, day, day)
+    hours = {row["observed_at"].hour for row in landing}  # type: ignore[attr-defined]
     variables: dict[str, object] = {}
     for variable in HOURLY_VARIABLES:
-        values = [row[variable] for row in rows if row.get(variable) is not None]
+        values = [row[variable] for row in landing if row.get(variable) is not None]
         shown: dict[str, object] = {"values": len(values)}
         if values:
             shown |= {"min": min(values), "max": max(values)}  # type: ignore[type-var]
         variables[variable] = shown
     observed = sorted(str(row["observed_at"]) for row in rows)
     return {
-        "would_land": len(rows),
-        "rows_in_day": len(inside),
-        "rows_outside_day": len(rows) - len(inside),
+        "would_land": len(landing),
+        "rows_outside_day": len(rows) - len(landing),
         "hours_missing": sorted(set(range(24)) - hours),
+        "problems": problems,
         "time_range": [observed[0], observed[-1]] if observed else [],
         "empty_variables": [v for v, s in variables.items() if not s["values"]],  # type: ignore[index]
         "variables": variables,

@@ -327,7 +327,8 @@ def test_cli_prints_json_and_exits_2_on_rejected_rows(operator: Settings) -> Non
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
 
     assert done.returncode == 2, done.stderr
-    report = json.loads(done.stdout)
+    report = json.loads(done.stdout)  # the log lines went to stderr
+    assert "columns not in export daily_report" in done.stderr
     assert report["dry_run"]["tables"]["production_daily"]["would_land"] == 2
     assert _inbox(operator) == ["daily.csv"]
 
@@ -352,16 +353,18 @@ def test_weather_one_day_from_a_real_archive_answer(
     )
     warehouse.bootstrap(weather)
     try:
+        before = _raw_rows(weather)
         report = onboarding.inspect_weather(weather, day)
 
         site = report["tables"]["weather_hourly"]["ADL"]
         assert len(httpserver.log) == 1  # one request
         assert report["requests"][0].startswith("archive?latitude=-34.7627")
-        assert site["would_land"] == 72
-        assert site["rows_in_day"] + site["rows_outside_day"] == site["would_land"]
-        assert site["variables"]["wind_speed_10m"]["values"] == 72
+        assert site["would_land"] == 24  # the UTC day asked, as the loader keeps it
+        assert site["rows_outside_day"] == 48  # the answer's other hours, dropped
+        assert any("hour(s) outside" in problem for problem in site["problems"])
+        assert site["variables"]["wind_speed_10m"]["values"] == 24
         assert "surface_pressure" in site["empty_variables"]
-        assert _raw_rows(weather) == {}
+        assert _raw_rows(weather) == before
 
         outcome = weather_load.load_weather(weather, day, day)
 

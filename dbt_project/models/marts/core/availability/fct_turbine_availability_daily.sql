@@ -91,22 +91,20 @@ aggregated as (
             where categories.is_time_available = false
         ), 0) as hours_unavailable,
         coalesce(sum(categories_daily.energy_produced_kwh), 0) as energy_produced_kwh,
-        coalesce(sum(categories_daily.lost_energy_kwh), 0) as lost_energy_kwh,
-        coalesce(sum(categories_daily.lost_energy_kwh) filter (
-            where categories.is_production_loss_unavailable
-        ), 0) as lost_energy_unavailable_kwh,
-        coalesce(sum(categories_daily.lost_energy_kwh) filter (
-            where categories_daily.availability_category = 'forced_outage'
-        ), 0) as lost_energy_forced_outage_kwh,
-        coalesce(sum(categories_daily.lost_energy_kwh) filter (
-            where categories_daily.availability_category = 'scheduled_maintenance'
-        ), 0) as lost_energy_scheduled_maintenance_kwh,
-        coalesce(sum(categories_daily.lost_energy_kwh) filter (
-            where categories_daily.availability_category = 'partial_performance_derated'
-        ), 0) as lost_energy_curtailment_kwh,
-        coalesce(sum(categories_daily.lost_energy_kwh) filter (
-            where categories_daily.availability_category = 'out_of_electrical_specification'
-        ), 0) as lost_energy_grid_kwh,
+        -- lost energy is known where an expected power is (a power curve and a wind):
+        -- a day with none has its losses unknown (null), not zero
+        sum(categories_daily.lost_energy_kwh) as lost_energy_kwh,
+        {%- for column, condition in [
+            ('lost_energy_unavailable_kwh', 'categories.is_production_loss_unavailable'),
+            ('lost_energy_forced_outage_kwh', "categories_daily.availability_category = 'forced_outage'"),
+            ('lost_energy_scheduled_maintenance_kwh', "categories_daily.availability_category = 'scheduled_maintenance'"),
+            ('lost_energy_curtailment_kwh', "categories_daily.availability_category = 'partial_performance_derated'"),
+            ('lost_energy_grid_kwh', "categories_daily.availability_category = 'out_of_electrical_specification'"),
+        ] %}
+        case when count(categories_daily.lost_energy_kwh) > 0 then coalesce(
+            sum(categories_daily.lost_energy_kwh) filter (where {{ condition }}), 0
+        ) end as {{ column }},
+        {%- endfor %}
         sum(categories_daily.lost_energy_fitted_curve_kwh) as lost_energy_fitted_curve_kwh,
         max(categories_daily.dlt_load_id) as dlt_load_id
     from categories_daily

@@ -682,18 +682,33 @@ def test_elementary_anomalies_are_read_from_its_results_table(settings: Settings
 
 
 @pytest.fixture(scope="module")
-def french_report(demo, report: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:  # noqa: ANN001
-    """The same run's page written again in French (`report_language = fr`), elsewhere."""
+def written_again(
+    demo,  # noqa: ANN001
+    report: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, Path]:
+    """The same run's page written again in French (`report_language = fr`) and in English,
+    elsewhere, one after the other: both read the warehouse as it is now (other tests of
+    the session may have added runs to its history since the run's own page was written)."""
     settings, _, outcome = demo
-    reports = tmp_path_factory.mktemp("reports_fr")
-    french = replace(settings, report_language="fr", reports_dir=str(reports))
-    return write_report(french, outcome.run_id, reports / outcome.run_id / "index.html")
+    pages = []
+    for language in ("fr", "en"):
+        reports = tmp_path_factory.mktemp(f"reports_{language}")
+        again = replace(settings, report_language=language, reports_dir=str(reports))
+        pages.append(write_report(again, outcome.run_id, reports / outcome.run_id / "index.html"))
+    return pages[0], pages[1]
+
+
+@pytest.fixture(scope="module")
+def french_report(written_again: tuple[Path, Path]) -> Path:
+    return written_again[0]
 
 
 def test_the_french_page_has_the_seed_s_headings_and_the_same_figures(
-    french_report: Path, page: Page
+    written_again: tuple[Path, Path],
 ) -> None:
-    markup = french_report.read_text(encoding="utf-8")
+    french_page, english_page = written_again
+    markup = french_page.read_text(encoding="utf-8")
     french = Page(markup)
     assert '<html lang="fr">' in markup
     headings = dict(re.findall(r'<section id="([\w-]+)"><h2>([^<]+)</h2>', markup))
@@ -712,7 +727,7 @@ def test_the_french_page_has_the_seed_s_headings_and_the_same_figures(
             if any(k.startswith("data-") for k in attrs)
         ]
 
-    english = figures_of(page)
+    english = figures_of(Page(english_page.read_text(encoding="utf-8")))
     assert figures_of(french) == english and len(english) > 100
     assert not EXTERNAL_REFERENCE.search(markup)
 

@@ -62,9 +62,10 @@ turbine_models as (
 
 ),
 
-power_curves as (
+-- The power curve as segments between consecutive points, for linear interpolation.
+curve_segments as (
 
-    select * from {{ ref('power_curves') }}
+    select * from {{ ref('int_power_curves_segmented') }}
 
 ),
 
@@ -83,18 +84,6 @@ maintenance_events as (
 rules as (
 
     select * from {{ ref('availability_rules') }}
-
-),
-
-curve_segments as (
-
-    select
-        model,
-        wind_speed_ms as wind_from_ms,
-        power_kw as power_from_kw,
-        lead(wind_speed_ms) over (partition by model order by wind_speed_ms) as wind_to_ms,
-        lead(power_kw) over (partition by model order by wind_speed_ms) as power_to_kw
-    from power_curves
 
 ),
 

@@ -42,22 +42,10 @@ turbines as (
 
 ),
 
-power_curves as (
-
-    select * from {{ ref('power_curves') }}
-
-),
-
 -- The power curve as segments between consecutive points, for linear interpolation.
 curve_segments as (
 
-    select
-        model,
-        wind_speed_ms as wind_from_ms,
-        power_kw as power_from_kw,
-        lead(wind_speed_ms) over (partition by model order by wind_speed_ms) as wind_to_ms,
-        lead(power_kw) over (partition by model order by wind_speed_ms) as power_to_kw
-    from power_curves
+    select * from {{ ref('int_power_curves_segmented') }}
 
 ),
 

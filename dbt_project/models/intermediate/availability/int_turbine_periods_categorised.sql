@@ -269,13 +269,22 @@ normalised as (
 
 ),
 
+models_with_a_curve as (
+
+    select distinct model from curve_segments
+
+),
+
 with_expected_power as (
 
     select
         normalised.*,
         case
             when normalised.normalised_wind_speed_ms is null then null
+            -- no power curve for the turbine's model: nothing expected is known
+            when models_with_a_curve.model is null then null
             when normalised.wind_speed_ms >= normalised.cut_out_wind_speed_ms then 0.0
+            -- below the curve's first point (cut-in) or past its last: nothing expected
             when curve_segments.wind_to_ms is null then 0.0
             else
                 curve_segments.power_from_kw
@@ -284,6 +293,8 @@ with_expected_power as (
                 / (curve_segments.wind_to_ms - curve_segments.wind_from_ms)
         end as expected_power_kw
     from normalised
+    left join models_with_a_curve
+        on normalised.turbine_model = models_with_a_curve.model
     left join curve_segments
         on
             normalised.turbine_model = curve_segments.model

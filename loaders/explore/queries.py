@@ -118,6 +118,37 @@ def availability_days(settings: Settings, first: date, last: date) -> pd.DataFra
     )
 
 
+def availability_turbines(settings: Settings, first: date, last: date) -> pd.DataFrame:
+    """Each turbine's availability over [first, last] (IEC 61400-26, docs/availability.md):
+    time-based from the hours, production-based from the energy, and the energy lost by
+    category; worst first. Empty where the warehouse has no availability mart yet."""
+    if not _exists(settings, "core.fct_turbine_availability_daily"):
+        return pd.DataFrame()
+    return read(
+        settings,
+        """
+        select
+            turbine_id,
+            sum(hours_available) / nullif(sum(hours_with_information), 0)
+                as time_based_availability,
+            sum(energy_produced_kwh)
+                / nullif(sum(energy_produced_kwh) + sum(lost_energy_unavailable_kwh), 0)
+                as production_based_availability,
+            sum(energy_produced_kwh) as energy_produced_kwh,
+            sum(lost_energy_kwh) as lost_energy_kwh,
+            sum(lost_energy_forced_outage_kwh) as lost_forced_outage_kwh,
+            sum(lost_energy_scheduled_maintenance_kwh) as lost_scheduled_maintenance_kwh,
+            sum(lost_energy_curtailment_kwh) as lost_curtailment_kwh,
+            sum(lost_energy_grid_kwh) as lost_grid_kwh
+        from core.fct_turbine_availability_daily
+        where local_date between %s and %s
+        group by turbine_id
+        order by time_based_availability nulls last, turbine_id
+        """,
+        (first, last),
+    )
+
+
 def signals(
     settings: Settings, turbine_id: str, first: datetime, last: datetime
 ) -> tuple[str, pd.DataFrame]:

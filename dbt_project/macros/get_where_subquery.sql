@@ -2,15 +2,15 @@
     The relation a generic test reads (overrides dbt's get_where_subquery). A test's own
     `where` config applies, and the tests of the big incremental tables check, on a
     daily run, only the days the run can have changed (both when a test has both: a
-    `where` of its own must not make a test scan the history): from env var
-    WINDFARM_TEST_WINDOW_FROM (a literal date; loaders/transform/dbt.py sets it to the
-    reprocess window's first day minus two; default 1900-01-01: everything), on the
+    `where` of its own must not make a test scan the history): from the invocation's
+    test window (macros/test_window.sql: a literal date, recorded by an on-run-start
+    hook before the build changes anything), on the
     column the model's meta `recent_tests_where` names (macro recent_test_window_of). The
     hourly ML tables rewrite the longest label horizon more (int_turbine_hours_labelled),
     so their tests start that much earlier. `--vars '{full_tests: true}'` checks everything
     (weekly, and after a backfill or a full refresh). One place instead of a `where` on
-    every test: a generic test's `where` cannot call a project macro, and an environment
-    variable, unlike a --vars value that changes daily, keeps dbt's partial parsing.
+    every test: a generic test's `where` cannot call a project macro, and a value read at
+    run time, unlike a --vars value that changes daily, keeps dbt's partial parsing.
     `offset 0` keeps the filtered rows a subquery of their own: merged into the test's
     query, PostgreSQL answered `measured_at is null` by walking the whole
     (turbine_id, measured_at) index, a cost that grows with the history.
@@ -52,7 +52,10 @@
 {%- set found.condition = (node.config.meta or {}).get('recent_tests_where', '') -%}
 {%- endif -%}
 {%- endfor -%}
-{%- set window_from = env_var('WINDFARM_TEST_WINDOW_FROM', '1900-01-01') -%}
+{%- if not found.condition -%}
+{{ return('') }}
+{%- endif -%}
+{%- set window_from = test_window_from() -%}
 {{ return(found.condition
     | replace('{window_from}', "'" ~ window_from ~ "'::date")
     | replace('{label_horizon_days}', failure_horizons_days() | max | string)) }}

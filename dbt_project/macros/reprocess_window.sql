@@ -41,7 +41,7 @@
 
 {#- The rule itself, for an existing `relation` (see reprocess_from_date). -#}
 {% macro first_day_to_rewrite(relation, with_events=false) -%}
-{%- set scada = source('scada', 'scada_measurements') -%}
+{%- set scada = graph_relation('source', 'scada', 'scada_measurements') -%}
 {#- two queries, so that the second compares with a literal: PostgreSQL estimates
     `> (select ...)` at a third of the table and would scan all of raw -#}
 {%- set seen_query -%}
@@ -75,7 +75,7 @@ where relid = '{{ relation }}'::regclass
     ('production', 'maintenance_log', 'started_at'),
     ('weather', 'weather_hourly', 'observed_at'),
 ] -%}
-{%- set event_source = source(source_name, table_name) -%}
+{%- set event_source = graph_relation('source', source_name, table_name) -%}
 {%- set event_table = adapter.get_relation(
     database=event_source.database,
     schema=event_source.schema,
@@ -96,35 +96,6 @@ select least({{ candidates | join(', ') }}) - 1
 {%- endmacro %}
 
 
-{#-
-    For loaders/transform/dbt.py, before a `dbt build`: prints the first day the tests of
-    the big tables need to check (env var WINDFARM_TEST_WINDOW_FROM), i.e. the first day
-    the build's incremental models can rewrite (the rule above, for the whole build: the
-    bookmark of core.fct_turbine_measurements, with the events) minus `margin_days`; or
-    `all` when there is no fact or no raw measurements yet (a first build checks every
-    day). `dbt run-operation print_test_window_from --args '{margin_days: 2}'`.
--#}
-{% macro print_test_window_from(margin_days=0) -%}
-{%- set first_day = none -%}
-{%- set scada = source('scada', 'scada_measurements') -%}
-{%- set fact = ref('fct_turbine_measurements') -%}
-{%- set has_raw = adapter.get_relation(
-    database=scada.database, schema=scada.schema, identifier=scada.identifier
-) is not none -%}
-{%- set built_fact = adapter.get_relation(
-    database=fact.database, schema=fact.schema, identifier=fact.identifier
-) -%}
-{%- if has_raw and built_fact is not none -%}
-{%- set first_day = first_day_to_rewrite(built_fact, with_events=true) -%}
-{%- endif -%}
-{%- if first_day is none -%}
-{%- do print('test window from: all') -%}
-{%- else -%}
-{%- set first_checked = first_day - modules.datetime.timedelta(days=margin_days) -%}
-{%- do print('test window from: ' ~ first_checked.isoformat()) -%}
-{%- endif -%}
-{%- endmacro %}
-
 {#- The rows of the window a model writes, as a where-clause condition on a date column
     (`days_before`: a window widened that many days before the reprocess window). -#}
 {% macro in_write_window(first_date, column='measured_date', days_before=0) -%}
@@ -142,24 +113,5 @@ select least({{ candidates | join(', ') }}) - 1
         true
 {%- else -%}
 {{ column }} >= '{{ first_date }}'::date - {{ context_days }}
-{%- endif -%}
-{%- endmacro %}
-
-
-{#-
-    Tests of the big tables check, on a daily run, the days it can have changed: from
-    env var WINDFARM_TEST_WINDOW_FROM, which loaders/transform/dbt.py sets to the reprocess
-    window's first day minus two, as macro print_test_window_from tells it (default:
-    everything; `--vars '{full_tests: true}'` also checks everything: weekly, and after a
-    backfill). A literal date, not a
-    subquery: PostgreSQL estimates `>= (select ...)` at a third of the table and scans it
-    all. The singular tests call this; the generic ones get the same condition from
-    get_where_subquery (macros/get_where_subquery.sql).
--#}
-{% macro recent_test_window(column='measured_date') -%}
-{%- if var('full_tests', false) -%}
-true
-{%- else -%}
-{{ column }} >= '{{ env_var("WINDFARM_TEST_WINDOW_FROM", "1900-01-01") }}'::date
 {%- endif -%}
 {%- endmacro %}

@@ -6,18 +6,17 @@ JSON log has dbt's lines too, each at the level dbt gave it (dbt writes JSON lin
 the run is interrupted (SIGTERM from systemd, Ctrl-C), dbt is stopped with it: a dbt left
 running would keep writing to the warehouse after the run ended.
 
-`build` also tells dbt which days its tests need to check (env var
-WINDFARM_TEST_WINDOW_FROM): the days the incremental models can have rewritten, so that a
-daily run's tests cost the same after a month or after years (docs/architecture.md,
-"Incremental models"). Which days those are is dbt's rule (macro reprocess_from_date),
-asked of dbt before the build: `first_day_tested`.
+The days a build's tests check (only those the incremental models can have rewritten, so
+that a daily run's tests cost the same after a month or after years: docs/architecture.md,
+"Incremental models") are dbt's own business: an on-run-start hook works them out from
+the reprocess rule (dbt_project/macros/test_window.sql). `build` only passes the day
+Elementary's monitors need the tests to reach (`tests_from_at_most`).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import shlex
 import shutil
 import subprocess
@@ -31,11 +30,6 @@ from loaders import logs
 from loaders.settings import Settings
 
 STOP_GRACE_SECONDS = 10
-# WINDFARM_TEST_WINDOW_FROM when every day is to be checked
-ALL_DAYS = "1900-01-01"
-# days before the first rewritten day that the tests check too (the model windows write
-# one day before the reprocess window; one more for the tests)
-TEST_WINDOW_MARGIN_DAYS = 2
 # dbt's levels as `logging` names them; a line that is not dbt's JSON (a Python warning, a
 # crash's traceback) is a warning: dbt did not say what it is
 _DBT_LEVELS = {"debug": "debug", "info": "info", "warn": "warning", "error": "error"}
@@ -157,51 +151,6 @@ class DbtError(Exception):
     """dbt could not answer (its output says why)."""
 
 
-# What macro print_test_window_from prints (dbt_project/macros/reprocess_window.sql).
-_TEST_WINDOW_LINE = re.compile(r"^test window from: (all|\d{4}-\d{2}-\d{2})\s*$", re.M)
-
-
-def first_day_tested(settings: Settings, variables: dict | None = None) -> str:
-    """First day the tests of the big tables check on an incremental build: the first day
-    the incremental models can rewrite, minus TEST_WINDOW_MARGIN_DAYS; ALL_DAYS when the
-    warehouse has no fact or no raw measurements yet (a first build checks everything).
-
-    Asked of dbt (macro print_test_window_from), whose reprocess_from_date decides what
-    each incremental model rewrites: the rule is written once, in dbt. `variables`: the
-    build's --vars (e.g. another reprocess_days)."""
-    args = ["--args", json.dumps({"margin_days": TEST_WINDOW_MARGIN_DAYS})]
-    if variables:
-        args += ["--vars", json.dumps(variables)]
-    completed = subprocess.run(
-        dbt_command(settings, "--quiet", "run-operation", "print_test_window_from", *args),
-        env=dbt_environment(settings),
-        capture_output=True,
-        text=True,
-        errors="replace",
-        check=False,
-    )
-    found = _TEST_WINDOW_LINE.search(_printed(completed.stdout))
-    if completed.returncode != 0 or found is None:
-        output = (completed.stdout + completed.stderr).strip()
-        raise DbtError(f"dbt run-operation print_test_window_from failed: {output[-500:]}")
-    return ALL_DAYS if found.group(1) == "all" else found.group(1)
-
-
-def _printed(output: str) -> str:
-    """What a macro printed: dbt logs in JSON (dbt_command), one event a line, and a
-    print() is the `msg` of a PrintEvent; a line that is not JSON is kept as it is."""
-    lines = []
-    for line in output.splitlines():
-        try:
-            event = json.loads(line)
-        except ValueError:
-            lines.append(line)
-            continue
-        if isinstance(event, dict):
-            lines.append(str((event.get("info") or {}).get("msg", "")))
-    return "\n".join(lines)
-
-
 def _explained(result: dict) -> str | None:
     """dbt's message, and for a failed test what failed and how to see the rows (dbt says
     only `Got 2 results, configured to fail if != 0`)."""
@@ -220,39 +169,23 @@ def _explained(result: dict) -> str | None:
 def build(
     settings: Settings,
     *extra: str,
-    test_window: str | None = None,
     variables: dict | None = None,
     tests_from_at_most: str | None = None,
 ) -> DbtOutcome:
     """`dbt build` (with the `dbt_build_args` setting, then `extra`); failures are returned
     with their node and message, never raised.
 
-    `test_window`: the first day the big tables' tests check (WINDFARM_TEST_WINDOW_FROM);
-    by default the days this build can rewrite, read from the warehouse, and every day on
-    a `--full-refresh` or with `--vars '{full_tests: true}'`.
     `variables`: dbt vars added under those of the command line (one `--vars` reaches
-    dbt: it keeps only the last one given). `tests_from_at_most`: a day the test window
-    starts on or before (Elementary's monitors read their own window of days)."""
+    dbt: it keeps only the last one given). `tests_from_at_most`: a day the big tables'
+    tests start on or before (Elementary's monitors read their own window of days)."""
     extra = (*shlex.split(settings.dbt_build_args), *extra)
     if variables:
         extra = (*extra, "--vars", json.dumps({**variables, **dbt_vars(extra)}))
-    if test_window is None:
-        variables = dbt_vars(extra)
-        if "--full-refresh" in extra or variables.get("full_tests"):
-            test_window = ALL_DAYS
-        else:
-            try:
-                test_window = first_day_tested(settings, variables)
-            except (DbtError, OSError) as error:
-                # dbt will report what is wrong with the warehouse; its tests check all
-                logs.event("dbt", f"test window unknown, every day checked: {error}")
-                test_window = ALL_DAYS
-    if tests_from_at_most is not None:
-        test_window = min(test_window, tests_from_at_most)
-    logs.event("dbt", " ".join(("dbt build", *extra)) + f" (tests from {test_window})")
+    env = {"WINDFARM_TESTS_FROM_AT_MOST": tests_from_at_most} if tests_from_at_most else {}
+    logs.event("dbt", " ".join(("dbt build", *extra)))
     results_path = Path(settings.dbt_target_dir) / "run_results.json"
     results_path.unlink(missing_ok=True)  # never read an earlier run's results
-    completed = run_dbt(settings, "build", *extra, env={"WINDFARM_TEST_WINDOW_FROM": test_window})
+    completed = run_dbt(settings, "build", *extra, env=env)
     if not results_path.exists():
         return DbtOutcome(status="error")
     results = json.loads(results_path.read_text(encoding="utf-8"))

@@ -5,7 +5,8 @@ the run's real outcome. The page is one static HTML file that opens from disk wi
 network (inline style, inline SVG charts); beside it the run's dbt `run_results.json`,
 kept because dbt overwrites its own copy on the next build, the run's key figures
 (`summary.json`, which the next runs compare against), and Elementary's report when the
-Elementary dbt package is installed (`elementary_report.html`).
+Elementary dbt package is installed (`elementary_report.html`). The page also shows the
+auditor's checks the run journalled (grants, audit chain, personal-data scan).
 
 Modules: `figures` reads the warehouse (the `quality` marts, the audit row, Elementary's
 results), `volume` judges daily volumes, `dbt_results` reads dbt's results, `history`
@@ -22,6 +23,7 @@ from pathlib import Path
 
 from loaders.reports import dbt_results, elementary, figures, history, page, publish
 from loaders.reports.language import language
+from loaders.run import security_checks
 from loaders.settings import Settings
 
 __all__ = ["write_report"]
@@ -54,6 +56,7 @@ def write_report(settings: Settings, run_id: str, path: Path) -> Path:
         generated_at=datetime.now(UTC),
         history=tuple(history.history(reports_dir, collected.trend, key_figures)),
         elementary=elementary.report(settings, run_dir),
+        security=security_checks.recorded(settings, run_id),
     )
     publish.write_atomically(path, page.render(collected, context, lang))
     publish.point_latest(reports_dir, run_dir)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
 from importlib import resources
+from typing import Any
 
 import jinja2
 from markupsafe import Markup
@@ -61,6 +62,8 @@ class PageContext:
     # Key figures of the recorded runs, newest first (this run first); see `history`.
     history: tuple[history.KeyFigures, ...] = ()
     elementary: ElementaryOutcome | None = None
+    # The auditor's checks the run journalled (loaders/run/security_checks.py), or None.
+    security: dict[str, dict[str, Any]] | None = None
 
 
 def grade(pct: float) -> str:

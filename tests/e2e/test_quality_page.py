@@ -145,6 +145,16 @@ def audit_row(demo) -> dict:  # noqa: ANN001
 # --- files --------------------------------------------------------------------------------
 
 
+def test_the_page_shows_the_security_checks_the_run_journalled(page: Page) -> None:
+    """The grants, the audit chain and the staff-list scan, as the run recorded them in
+    audit.privacy_log (no staff list in the tests: the scan says it did not run)."""
+    checks = {
+        row["data-security-check"]: row["data-ok"] for row in page.having("data-security-check")
+    }
+    assert checks == {"grants": "true", "audit_chain": "true", "pii_scan": "true"}
+    assert "no staff list" in page.texts["security"]
+
+
 def test_the_page_latest_and_dbt_results_are_in_place(demo, report: Path, audit_row) -> None:  # noqa: ANN001
     settings, _, outcome = demo
     reports = Path(settings.reports_dir)

@@ -1,5 +1,6 @@
 {#-
-    One row per turbine: what its QC checks it against. Its model's technical data (the
+    One row per turbine: what its QC checks it against, and the time zone its local days
+    are cut in (its site's). Its model's technical data (the
     turbine's own rated power first, as dim_turbine), the sensor_bounds seed's range,
     frozen and spike thresholds of every signal of its model, one column each
     (<signal>_range_min, _range_max, _frozen_min_minutes, _frozen_ignore_below, _frozen_ignore_above,
@@ -20,6 +21,12 @@ turbines as (
 turbine_models as (
 
     select * from {{ ref('turbine_models') }}
+
+),
+
+sites as (
+
+    select * from {{ ref('sites') }}
 
 ),
 
@@ -80,10 +87,13 @@ turbine_parameters as (
         turbines.turbine_model,
         coalesce(turbines.rated_power_kw, turbine_models.rated_power_kw) as rated_power_kw,
         turbine_models.cut_in_wind_speed_ms,
-        turbine_models.cut_out_wind_speed_ms
+        turbine_models.cut_out_wind_speed_ms,
+        {{ time_zone_or_default('sites.time_zone') }} as time_zone
     from turbines
     left join turbine_models
         on turbines.turbine_model = turbine_models.model
+    left join sites
+        on turbines.site_code = sites.site_code
 
 ),
 
@@ -95,6 +105,7 @@ final as (
         turbine_parameters.rated_power_kw,
         turbine_parameters.cut_in_wind_speed_ms,
         turbine_parameters.cut_out_wind_speed_ms,
+        turbine_parameters.time_zone,
         {%- for signal in signals %}
         model_bounds.{{ signal.signal }}_range_min,
         model_bounds.{{ signal.signal }}_range_max,

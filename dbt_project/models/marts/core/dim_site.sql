@@ -40,7 +40,7 @@ final as (
 
         -- attributes
         site_turbines.site_name,
-        coalesce(sites.time_zone, '{{ var("site_time_zone", "Europe/Paris") }}') as time_zone,
+        {{ time_zone_or_default('sites.time_zone') }} as time_zone,
         sites.country_code,
         site_turbines.latitude,
         site_turbines.longitude,

@@ -14,26 +14,9 @@ production as (
 
 ),
 
-turbines as (
-
-    select * from {{ ref('stg_scada__turbines') }}
-
-),
-
-sites as (
-
-    select * from {{ ref('sites') }}
-
-),
-
 turbine_time_zones as (
 
-    select
-        turbines.turbine_id,
-        coalesce(sites.time_zone, '{{ var("site_time_zone", "Europe/Paris") }}') as time_zone
-    from turbines
-    left join sites
-        on turbines.site_code = sites.site_code
+    select * from {{ ref('int_turbines_parameterised') }}
 
 ),
 

@@ -45,9 +45,7 @@ local_periods as (
     select
         periods.*,
         (
-            periods.measured_at at time zone coalesce(
-                sites.time_zone, '{{ var("site_time_zone", "Europe/Paris") }}'
-            )
+            periods.measured_at at time zone {{ time_zone_or_default('sites.time_zone') }}
         )::date as local_date,
         fitted_curves.fitted_power_kw
     from periods

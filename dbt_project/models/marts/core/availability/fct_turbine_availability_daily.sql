@@ -62,9 +62,7 @@ wind_daily as (
     select
         periods.turbine_id,
         (
-            periods.measured_at at time zone coalesce(
-                sites.time_zone, '{{ var("site_time_zone", "Europe/Paris") }}'
-            )
+            periods.measured_at at time zone {{ time_zone_or_default('sites.time_zone') }}
         )::date as local_date,
         avg(periods.wind_speed_ms) as mean_wind_speed_ms
     from periods

@@ -139,6 +139,27 @@ class RejectedTable:
 
 
 @dataclass(frozen=True)
+class ImplausibleCount:
+    """One measure of the production exports or the weather: its physical bounds (the
+    plausibility_bounds seed), the rows checked and those whose value was implausible
+    (null in core and ml, the row flagged), and where to find one in staging."""
+
+    source: str
+    measure: str
+    min_value: float | None
+    max_value: float | None
+    unit: str | None
+    checked_rows: int | None
+    implausible: int
+    example: str | None
+
+    @property
+    def key(self) -> str:
+        """`weather.temperature_2m_c`: the measure as the page's data attributes name it."""
+        return f"{self.source}.{self.measure}"
+
+
+@dataclass(frozen=True)
 class MartCount:
     """Rows in one mart table; `rows` is None when the quality mart does not list it."""
 
@@ -346,6 +367,8 @@ class Figures:
     volume_window: tuple[date, date] | None = None
     power_curve: PowerCurve | None = None
     elementary: ElementaryAnomalies | None = None
+    # None: the quality mart is missing
+    implausible: tuple[ImplausibleCount, ...] | None = None
 
 
 # --- pure helpers (unit-tested without a database) ---------------------------------------
@@ -576,6 +599,38 @@ def read_rejected(cursor: Cursor, run: RunSummary | None) -> tuple[RejectedTable
             )
         )
     return tuple(found)
+
+
+IMPLAUSIBLE = "quality_implausible_values"
+
+
+def read_implausible(cursor: Cursor) -> tuple[ImplausibleCount, ...] | None:
+    """Implausible values of the exports and the weather per source and measure (the
+    weather first, then the exports; measures by name). None when the mart is missing."""
+    if not _exists(cursor, QUALITY, IMPLAUSIBLE):
+        return None
+    cursor.execute(
+        sql.SQL(
+            """
+            select source_name, measure, min_value, max_value, unit, checked_row_count,
+                   coalesce(implausible_count, 0), example_location
+              from {} order by source_name desc, measure
+            """
+        ).format(_mart(IMPLAUSIBLE))
+    )
+    return tuple(
+        ImplausibleCount(
+            source=str(row[0]),
+            measure=str(row[1]),
+            min_value=None if row[2] is None else float(row[2]),
+            max_value=None if row[3] is None else float(row[3]),
+            unit=row[4],
+            checked_rows=None if row[5] is None else int(row[5]),
+            implausible=int(row[6]),
+            example=row[7],
+        )
+        for row in cursor.fetchall()
+    )
 
 
 MART_ROWS = "quality_mart_rows"
@@ -875,6 +930,7 @@ def collect(settings: Settings, run_id: str) -> Figures:
                 volume_window=window,
                 power_curve=read_power_curve(cursor),
                 elementary=read_elementary(cursor, run),
+                implausible=read_implausible(cursor),
             )
         connection.rollback()
     finally:

@@ -273,8 +273,9 @@ class Anomaly:
 
 def anomalies(figures: Figures, context: PageContext) -> list[Anomaly]:
     """What every check found in this run, gathered in one table (issue of the seed:
-    "anomalies detected"): QC flags by type, implausible values (out of the plausible
-    range), days with an unusual volume, dbt tests not passed, Elementary's monitors."""
+    "anomalies detected"): QC flags by type, implausible values (the SCADA's out of the
+    plausible range; the exports' and the weather's, set to null in core), days with an
+    unusual volume, dbt tests not passed, Elementary's monitors."""
     found = []
     flags = figures.qc_flags
     by_type = flags.total_by_type() if flags else {}
@@ -289,6 +290,15 @@ def anomalies(figures: Figures, context: PageContext) -> list[Anomaly]:
             by_type.get("out_of_range") if flags else None,
             "#qc-flags",
             "anomalies.implausible_note",
+        )
+    )
+    implausible = figures.implausible
+    found.append(
+        Anomaly(
+            "implausible_source_values",
+            sum(m.implausible for m in implausible) if implausible is not None else None,
+            "#implausible",
+            "anomalies.implausible_source_note",
         )
     )
     found.append(

@@ -822,6 +822,24 @@ def _anomalies(tags: list) -> dict[str, str | None]:
     return {a["data-anomaly"]: a.get("data-count") for a in _with(tags) if "data-anomaly" in a}
 
 
+def test_the_implausible_values_of_the_exports_and_weather_are_counted_and_listed() -> None:
+    nulled = figures.ImplausibleCount(
+        "weather", "temperature_2m_c", -60.0, 60.0, "°C", 24, 3, "MTC 2025-10-02 03:00"
+    )
+    clean = figures.ImplausibleCount("production", "energy_kwh", 0.0, 3e5, "kWh", 2, 0, None)
+    tags = parse(page.render(replace(_figures(), implausible=(nulled, clean)), _context(), EN)).tags
+    assert _anomalies(tags)["implausible_source_values"] == "3"
+    (row,) = _with(tags, **{"data-implausible": "weather.temperature_2m_c"})
+    assert (row["data-count"], row["data-checked"]) == ("3", "24")
+    assert not _with(tags, **{"data-implausible": "production.energy_kwh"})  # none: not listed
+    tags = parse(page.render(replace(_figures(), implausible=(clean,)), _context(), FR)).tags
+    assert _anomalies(tags)["implausible_source_values"] == "0"
+    assert _with(tags, id="no-implausible")
+    tags = parse(page.render(_figures(), _context(), EN)).tags  # the mart is missing: said
+    assert _anomalies(tags)["implausible_source_values"] is None
+    assert _with(tags, id="implausible-missing")
+
+
 def test_the_anomalies_section_counts_what_every_check_found() -> None:
     failing = dbt_results.parse(_results_document())
     html = page.render(_rich_figures(), replace(_rich_context(), dbt=failing), EN)

@@ -7,7 +7,8 @@
 
     Each weather row is expanded to the hours it stands for, which turns the as-of join
     into an equality join on (site, hour); the explicit observed_at <= measured_at
-    keeps the rule even for a value off the hourly grid.
+    keeps the rule even for a value off the hourly grid. The weather is read after its
+    plausibility check (int_weather_hours_checked): an implausible value is null here.
     Incremental (delete+insert by measured_date): a run rewrites the reprocess window,
     widened to the oldest day of a newer weather load (macro reprocess_from_date).
 -#}
@@ -30,7 +31,7 @@ turbines as (
 
 weather as (
 
-    select * from {{ ref('stg_weather__hourly') }}
+    select * from {{ ref('int_weather_hours_checked') }}
     -- a value stands for a few hours at most: one day before the window is enough
     where {{ in_read_window(first_date, 'observed_date') }}
 

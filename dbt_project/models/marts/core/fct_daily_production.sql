@@ -4,13 +4,15 @@
     the CSV exports, beside the energy the SCADA 10-minute means add up to over the same
     local day and the share of that day's periods the SCADA measured: a check of one
     source against the other. The SCADA side comes from int_turbine_local_days_measured,
-    kept incrementally; this table joins two small tables.
+    kept incrementally; this table joins two small tables. A value of the export outside
+    the physical bounds of the plausibility_bounds seed is null here, its row flagged
+    (int_daily_production_checked).
 -#}
 with
 
 production as (
 
-    select * from {{ ref('stg_production__daily_production') }}
+    select * from {{ ref('int_daily_production_checked') }}
 
 ),
 
@@ -73,6 +75,10 @@ final as (
             / nullif(local_day_lengths.expected_period_count, 0),
             4
         )::double precision as scada_coverage_share,
+
+        -- plausibility: the export's measures set to null as implausible
+        production.has_implausible_values,
+        production.implausible_measures,
 
         -- metadata: origin of the row
         production.source_file,

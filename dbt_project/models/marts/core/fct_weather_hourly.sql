@@ -1,13 +1,14 @@
 {#-
     Grain: one row per site per UTC hour of weather reanalysis (Open-Meteo archive), as
     the API gave it; the 10-minute and hourly turbine facts join it as of each period
-    (int_measurements_weather_joined).
+    (int_measurements_weather_joined). A value outside the physical bounds of the
+    plausibility_bounds seed is null here, its row flagged (int_weather_hours_checked).
 -#}
 with
 
 weather as (
 
-    select * from {{ ref('stg_weather__hourly') }}
+    select * from {{ ref('int_weather_hours_checked') }}
 
 ),
 
@@ -31,6 +32,10 @@ final as (
         wind_speed_10m_ms,
         wind_direction_10m_deg,
         wind_gusts_10m_ms,
+
+        -- plausibility: the measures set to null as implausible
+        has_implausible_values,
+        implausible_measures,
 
         -- metadata
         latitude,

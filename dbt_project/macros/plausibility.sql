@@ -1,0 +1,40 @@
+{#-
+    Plausibility before publication of the production exports and the weather
+    (docs/quality.md): the measures each source's check covers, named as the columns of its
+    staging model and as the `measure` of the plausibility_bounds seed. A measure listed
+    here without a seed row, or a seed row without a measure here, fails the tests of
+    quality_implausible_values.
+-#}
+{% macro plausibility_measures(source_name) %}
+{%- set measures = {
+    'weather': [
+        'temperature_2m_c',
+        'relative_humidity_2m_pct',
+        'surface_pressure_hpa',
+        'precipitation_mm',
+        'wind_speed_10m_ms',
+        'wind_direction_10m_deg',
+        'wind_gusts_10m_ms',
+    ],
+    'production': ['energy_kwh', 'availability_pct', 'operating_hours'],
+} -%}
+{{ return(measures[source_name]) }}
+{% endmacro %}
+
+{#-
+    SQL: true when the value is outside its bounds (an empty bound is not checked; NaN is
+    above every bound), false otherwise, never null. The bounds are the columns
+    <measure>_min and <measure>_max of `bounds_relation` (the seed pivoted to one row);
+    with `rated_power` (a kW expression), the upper bound is the lower of <measure>_max
+    and rated power × <measure>_max_hours_at_rated_power (<measure>_max alone when either
+    is null).
+-#}
+{% macro is_implausible(measure, value_relation, bounds_relation, rated_power=none) -%}
+{%- set value = value_relation ~ '.' ~ measure -%}
+{%- set upper = bounds_relation ~ '.' ~ measure ~ '_max' -%}
+{%- if rated_power -%}
+{%- set upper = 'least(' ~ upper ~ ', ' ~ rated_power ~ ' * ' ~ bounds_relation ~ '.'
+    ~ measure ~ '_max_hours_at_rated_power)' -%}
+{%- endif -%}
+coalesce({{ value }} < {{ bounds_relation }}.{{ measure }}_min or {{ value }} > {{ upper }}, false)
+{%- endmacro %}

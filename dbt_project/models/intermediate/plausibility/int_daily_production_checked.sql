@@ -1,0 +1,106 @@
+{#-
+    The production exports' daily rows as staged, each measure checked against the
+    physical bounds of the plausibility_bounds seed (source 'production'): an implausible
+    value (negative energy, more energy than the turbine's rated power can give in a day,
+    availability over 100 %...) is set to null and its row flagged
+    (is_implausible_<measure>, implausible_measures), so it never reaches core as if it
+    were true; the row is kept, with its other values. Staging keeps the value as received.
+    A bound with max_hours_at_rated_power scales with the turbine's rated power
+    (int_turbines_parameterised): the upper bound is the lower of max_value and rated
+    power × those hours, max_value alone for a turbine the registry does not know.
+    Rebuilt whole on each run: one row per turbine and production day.
+-#}
+{%- set measures = plausibility_measures('production') %}
+
+with
+
+production as (
+
+    select * from {{ ref('stg_production__daily_production') }}
+
+),
+
+turbines as (
+
+    select * from {{ ref('int_turbines_parameterised') }}
+
+),
+
+plausibility_bounds as (
+
+    select * from {{ ref('plausibility_bounds') }}
+
+),
+
+-- the seed's rows for this source as one row (always one, even with no seed row):
+-- <measure>_min, <measure>_max, <measure>_max_hours_at_rated_power
+bounds as (
+
+    select
+        {%- for measure in measures %}
+        max(min_value) filter (where measure = '{{ measure }}') as {{ measure }}_min,
+        max(max_value) filter (where measure = '{{ measure }}') as {{ measure }}_max,
+        max(max_hours_at_rated_power) filter (where measure = '{{ measure }}')
+            as {{ measure }}_max_hours_at_rated_power,
+        {%- endfor %}
+        count(*) as bound_count
+    from plausibility_bounds
+    where source_name = 'production'
+
+),
+
+checked as (
+
+    select
+        {%- for measure in measures %}
+        {{ is_implausible(measure, 'production', 'bounds', 'turbines.rated_power_kw') }}
+            as is_implausible_{{ measure }},
+        {%- endfor %}
+        production.*
+    from production
+    left join turbines
+        on production.turbine_id = turbines.turbine_id
+    cross join bounds
+
+),
+
+final as (
+
+    select
+        -- keys
+        production_date,
+        turbine_id,
+
+        -- measures, null where implausible
+        {%- for measure in measures %}
+        case when not is_implausible_{{ measure }} then {{ measure }} end as {{ measure }},
+        {%- endfor %}
+
+        -- plausibility: which measures were set to null
+        {%- for measure in measures %}
+        is_implausible_{{ measure }},
+        {%- endfor %}
+        nullif(concat_ws(
+            ', '
+            {%- for measure in measures %},
+            case when is_implausible_{{ measure }} then '{{ measure }}' end
+            {%- endfor %}
+        ), '') as implausible_measures,
+        (
+            {%- for measure in measures %}
+            is_implausible_{{ measure }}{{ ' or' if not loop.last }}
+            {%- endfor %}
+        ) as has_implausible_values,
+
+        -- metadata: origin of the row
+        source_file,
+        source_line,
+        source_file_sha256,
+        dlt_load_id,
+        dlt_id
+
+    from checked
+
+)
+
+select * from final

@@ -38,3 +38,27 @@
 {%- endif -%}
 coalesce({{ value }} < {{ bounds_relation }}.{{ measure }}_min or {{ value }} > {{ upper }}, false)
 {%- endmacro %}
+
+
+{#-
+    The columns a checked model publishes for its `measures` (each with its
+    is_implausible_<measure> computed before): each measure, null where implausible; each
+    flag; implausible_measures (the names, comma-separated, or null); and
+    has_implausible_values. Written once for every source the check covers.
+-#}
+{% macro plausibility_published_columns(measures) -%}
+{%- for measure in measures %}
+case when not is_implausible_{{ measure }} then {{ measure }} end as {{ measure }},
+{%- endfor %}
+{%- for measure in measures %}
+is_implausible_{{ measure }},
+{%- endfor %}
+{%- set names = [] -%}
+{%- set flags = [] -%}
+{%- for measure in measures -%}
+{%- do names.append("case when is_implausible_" ~ measure ~ " then '" ~ measure ~ "' end") -%}
+{%- do flags.append("is_implausible_" ~ measure) -%}
+{%- endfor %}
+nullif(concat_ws(', ', {{ names | join(', ') }}), '') as implausible_measures,
+({{ flags | join(' or ') }}) as has_implausible_values
+{%- endmacro %}

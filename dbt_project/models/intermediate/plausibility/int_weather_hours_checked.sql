@@ -69,26 +69,8 @@ final as (
         latitude,
         longitude,
 
-        -- measures, null where implausible
-        {%- for measure in measures %}
-        case when not is_implausible_{{ measure }} then {{ measure }} end as {{ measure }},
-        {%- endfor %}
-
-        -- plausibility: which measures were set to null
-        {%- for measure in measures %}
-        is_implausible_{{ measure }},
-        {%- endfor %}
-        nullif(concat_ws(
-            ', '
-            {%- for measure in measures %},
-            case when is_implausible_{{ measure }} then '{{ measure }}' end
-            {%- endfor %}
-        ), '') as implausible_measures,
-        (
-            {%- for measure in measures %}
-            is_implausible_{{ measure }}{{ ' or' if not loop.last }}
-            {%- endfor %}
-        ) as has_implausible_values,
+        -- measures, null where implausible, and the flags that say which
+        {{ plausibility_published_columns(measures) }},
 
         -- metadata: origin of the row
         source_request,

@@ -20,7 +20,7 @@ flagged as (
 
 turbines as (
 
-    select * from {{ ref('stg_scada__turbines') }}
+    select * from {{ ref('int_turbines_registered') }}
 
 ),
 

@@ -8,7 +8,7 @@ with
 
 alarms as (
 
-    select * from {{ ref('stg_scada__alarms') }}
+    select * from {{ ref('int_alarms_registered') }}
 
 ),
 

@@ -8,15 +8,17 @@
 -#}
 with
 
-production as (
+turbines as (
 
-    select * from {{ ref('stg_production__daily_production') }}
+    select * from {{ ref('int_turbines_registered') }}
 
 ),
 
-turbines as (
+production as (
 
-    select * from {{ ref('stg_scada__turbines') }}
+    -- a turbine the configuration does not know is held aside (quality_held_aside)
+    select * from {{ ref('stg_production__daily_production') }}
+    where turbine_id in (select registered.turbine_id from turbines as registered)
 
 ),
 

@@ -1,0 +1,53 @@
+{#-
+    The alarms core and ml may publish: those of a registered turbine
+    (int_turbines_registered) with a code of the alarm_codes seed. The others stay in
+    staging and are listed in quality_held_aside until the configuration knows them.
+-#}
+with
+
+alarms as (
+
+    select * from {{ ref('stg_scada__alarms') }}
+
+),
+
+turbines as (
+
+    select * from {{ ref('int_turbines_registered') }}
+
+),
+
+alarm_codes as (
+
+    select * from {{ ref('alarm_codes') }}
+
+),
+
+registered as (
+
+    select
+        alarms.source_row_id,
+        alarms.turbine_id,
+        alarms.alarm_code,
+        alarms.started_at,
+        alarms.ended_at,
+        alarms.started_date,
+        alarms.is_active,
+        alarms.acknowledged_by_pseudonym,
+        alarms.source_table,
+        alarms.dlt_load_id,
+        alarms.dlt_id
+    from alarms
+    where
+        exists (
+            select 1 from turbines
+            where turbines.turbine_id = alarms.turbine_id
+        )
+        and exists (
+            select 1 from alarm_codes
+            where alarm_codes.alarm_code = alarms.alarm_code
+        )
+
+)
+
+select * from registered

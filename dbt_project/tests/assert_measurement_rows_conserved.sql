@@ -9,10 +9,7 @@ staged as (
     select count(*) as n_rows from {{ ref('stg_scada__measurements') }}
     where
         {{ recent_test_window() }}
-        and turbine_id in (
-            select registered.turbine_id
-            from {{ ref('int_turbines_registered') }} as registered
-        )
+        and {{ is_turbine_registered('turbine_id') }}
 
 ),
 

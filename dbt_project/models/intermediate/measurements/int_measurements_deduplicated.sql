@@ -22,10 +22,7 @@ measurements as (
     where
         {{ in_write_window(first_date) }}
         -- a turbine the configuration does not know is held aside (quality_held_aside)
-        and turbine_id in (
-            select registered.turbine_id
-            from {{ ref('int_turbines_registered') }} as registered
-        )
+        and {{ is_turbine_registered('turbine_id') }}
 
 ),
 

@@ -1,6 +1,6 @@
 {#-
     The alarms core and ml may publish: those of a registered turbine
-    (int_turbines_registered) with a code of the alarm_codes seed. The others stay in
+    (macro is_turbine_registered) with a code of the alarm_codes seed. The others stay in
     staging and are listed in quality_held_aside until the configuration knows them.
 -#}
 with
@@ -8,12 +8,6 @@ with
 alarms as (
 
     select * from {{ ref('stg_scada__alarms') }}
-
-),
-
-turbines as (
-
-    select * from {{ ref('int_turbines_registered') }}
 
 ),
 
@@ -39,10 +33,7 @@ registered as (
         alarms.dlt_id
     from alarms
     where
-        exists (
-            select 1 from turbines
-            where turbines.turbine_id = alarms.turbine_id
-        )
+        {{ is_turbine_registered('alarms.turbine_id') }}
         and exists (
             select 1 from alarm_codes
             where alarm_codes.alarm_code = alarms.alarm_code

@@ -1,6 +1,6 @@
 {#-
     The maintenance interventions core and ml may publish: those of a registered turbine
-    (int_turbines_registered) whose component (when it names one) is in the components seed
+    (macro is_turbine_registered) whose component (when it names one) is in the components seed
     and whose type (when it has one) is in the intervention_types seed. The others stay in staging and are listed in
     quality_held_aside until the configuration knows them.
 -#}
@@ -9,12 +9,6 @@ with
 maintenance_events as (
 
     select * from {{ ref('stg_production__maintenance_events') }}
-
-),
-
-turbines as (
-
-    select * from {{ ref('int_turbines_registered') }}
 
 ),
 
@@ -50,10 +44,7 @@ registered as (
         maintenance_events.dlt_id
     from maintenance_events
     where
-        exists (
-            select 1 from turbines
-            where turbines.turbine_id = maintenance_events.turbine_id
-        )
+        {{ is_turbine_registered('maintenance_events.turbine_id') }}
         and (maintenance_events.component is null or exists (
             select 1 from components
             where components.component = maintenance_events.component

@@ -8,17 +8,17 @@
 -#}
 with
 
-turbines as (
-
-    select * from {{ ref('int_turbines_registered') }}
-
-),
-
 production as (
 
     -- a turbine the configuration does not know is held aside (quality_held_aside)
     select * from {{ ref('stg_production__daily_production') }}
-    where turbine_id in (select registered.turbine_id from turbines as registered)
+    where {{ is_turbine_registered('turbine_id') }}
+
+),
+
+turbines as (
+
+    select * from {{ ref('int_turbines_registered') }}
 
 ),
 

@@ -63,6 +63,12 @@ intervention_types as (
 
 ),
 
+registry_size as (
+
+    select count(*) as turbine_count from registry
+
+),
+
 -- the rows of every staged table that names a turbine, per turbine and day
 turbine_rows as (
 
@@ -111,9 +117,13 @@ unknown_turbines as (
         turbine_rows.seen_date,
         turbine_rows.row_count
     from turbine_rows
+    cross join registry_size
     left join registry
         on turbine_rows.turbine_id = registry.turbine_id
-    where registry.turbine_id is null
+    where
+        registry.turbine_id is null
+        -- a park with no registry at all publishes every turbine (is_turbine_registered)
+        and registry_size.turbine_count > 0
 
 ),
 

@@ -2,6 +2,7 @@
     The alarms core and ml may publish: those of a registered turbine
     (macro is_turbine_registered) with a code of the alarm_codes seed. The others stay in
     staging and are listed in quality_held_aside until the configuration knows them.
+    Personal data stays in staging: whether the alarm was acknowledged, not by whom.
 -#}
 with
 
@@ -27,7 +28,7 @@ registered as (
         alarms.ended_at,
         alarms.started_date,
         alarms.is_active,
-        alarms.acknowledged_by_pseudonym,
+        alarms.acknowledged_by_pseudonym is not null as is_acknowledged,
         alarms.source_table,
         alarms.dlt_load_id,
         alarms.dlt_id

@@ -3,6 +3,8 @@
     (macro is_turbine_registered) whose component (when it names one) is in the components seed
     and whose type (when it has one) is in the intervention_types seed. The others stay in staging and are listed in
     quality_held_aside until the configuration knows them.
+    Minimised: what the models downstream use, no pseudonym, free text or source line
+    (they stay in staging).
 -#}
 with
 
@@ -33,13 +35,7 @@ registered as (
         maintenance_events.ended_at,
         maintenance_events.intervention_type,
         maintenance_events.component,
-        maintenance_events.description,
         maintenance_events.is_corrective,
-        maintenance_events.technician_pseudonym,
-        maintenance_events.technician_email_pseudonym,
-        maintenance_events.source_file,
-        maintenance_events.source_line,
-        maintenance_events.source_file_sha256,
         maintenance_events.dlt_load_id,
         maintenance_events.dlt_id
     from maintenance_events

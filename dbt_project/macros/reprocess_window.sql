@@ -11,6 +11,11 @@
         an alarm, a maintenance intervention or a weather hour loaded after the model's
         last build starts on (a late alarm or intervention changes the operating state
         of the periods it covers); the build's time is that of its `analyze` post-hook.
+      - `relation` has a turbine_id column: the oldest SCADA day of a turbine the
+        configuration knows (int_turbines_registered) but `relation` holds no row of,
+        i.e. a turbine whose rows were held aside until the configuration learnt it
+        (quality_held_aside, docs/sources.md); found through the per-turbine counts of
+        int_measurement_rows_days_counted and one index probe per registered turbine.
     The day before is rewritten too: a frozen-value run or a spike can cross midnight.
     The SCADA look-ups use the loader's indexes on raw.scada_measurements (measured_date)
     and (_dlt_load_id), so they cost the same whatever the history. Returns none on a
@@ -57,6 +62,10 @@ select coalesce(max(dlt_load_id), '0') from {{ relation }}
     '(select min(measured_date) from (select measured_date from ' ~ scada
     ~ " where _dlt_load_id > '" ~ seen ~ "' offset 0) as newer_loads)",
 ] -%}
+{%- set released = turbines_released_into(relation) -%}
+{%- if released is not none -%}
+{%- do candidates.append(released) -%}
+{%- endif -%}
 {%- if with_events -%}
 {#- events: loads after the model's last build, i.e. its last `analyze` post-hook (the
     other sources load after the SCADA in a run, so the SCADA load id is too early a
@@ -93,6 +102,35 @@ where relid = '{{ relation }}'::regclass
 select least({{ candidates | join(', ') }}) - 1
 {%- endset -%}
 {{ return(run_query(query).columns[0].values()[0]) }}
+{%- endmacro %}
+
+
+{#- The oldest SCADA day of the registered turbines `relation` holds no row of, as SQL
+    (see first_day_to_rewrite); none when `relation` has no turbine_id or the tables it
+    needs are not built yet. By name, not ref(): a ref at run time would have to be a
+    declared dependency of every incremental model. -#}
+{% macro turbines_released_into(relation) -%}
+{%- set names = adapter.get_columns_in_relation(relation) | map(attribute='name') | list -%}
+{%- if 'turbine_id' not in names -%}
+{{ return(none) }}
+{%- endif -%}
+{%- set registered = adapter.get_relation(
+    database=relation.database, schema='intermediate', identifier='int_turbines_registered'
+) -%}
+{%- set counted = adapter.get_relation(
+    database=relation.database,
+    schema='intermediate',
+    identifier='int_measurement_rows_days_counted'
+) -%}
+{%- if registered is none or counted is none or counted.identifier == relation.identifier -%}
+{{ return(none) }}
+{%- endif -%}
+{{ return(
+    '(select min(measured_date) from ' ~ counted ~ ' where turbine_id in ('
+    ~ 'select registered.turbine_id from ' ~ registered ~ ' as registered where not exists ('
+    ~ 'select 1 from ' ~ relation ~ ' as published'
+    ~ ' where published.turbine_id = registered.turbine_id)))'
+) }}
 {%- endmacro %}
 
 

@@ -1,12 +1,15 @@
--- Nothing is lost between staging and the grid: every staged measurement row is
--- counted in one deduplicated period, and every deduplicated period sits on the grid.
+-- Nothing is lost between staging and the grid: every staged measurement row of a
+-- registered turbine is counted in one deduplicated period (the others are held aside:
+-- quality_held_aside), and every deduplicated period sits on the grid.
 -- On a daily run, over the days the run can have changed (macro recent_test_window).
 with
 
 staged as (
 
     select count(*) as n_rows from {{ ref('stg_scada__measurements') }}
-    where {{ recent_test_window() }}
+    where
+        {{ recent_test_window() }}
+        and {{ is_turbine_registered('turbine_id') }}
 
 ),
 

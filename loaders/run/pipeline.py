@@ -1,8 +1,11 @@
 """One pipeline run: extract-load every source, `dbt build`, the quality page, the audit row.
 
-A source that fails is recorded and the others still load; the run is then `partial`.
-Exit codes: 0 success, 2 partial (a source failed), 1 failed (dbt failed or nothing loaded),
-3 refused (another run holds the lock: nothing was done). docs/operations.md has the rest:
+A source that fails is recorded and the others still load; the run is then `partial`, as
+it is while rows are held aside because the configuration does not know their turbine,
+site, alarm code, intervention type or component (loaders/run/held_aside.py).
+Exit codes: 0 success, 2 partial (a source failed or rows are held aside), 1 failed (dbt
+failed or nothing loaded), 3 refused (another run holds the lock: nothing was done).
+docs/operations.md has the rest:
 backfill (loaders/run/scheduling.py), recovery after a killed run (loaders/run/recovery.py).
 
 The skeleton is written once (`_audited`): lock -> audit row opened -> the work (load the
@@ -26,7 +29,7 @@ from typing import Any
 from loaders import logs, park_config
 from loaders.privacy import keys, retention, rights
 from loaders.reports import elementary, write_report
-from loaders.run import audit, recovery, runlock, security_checks
+from loaders.run import audit, held_aside, recovery, runlock, security_checks
 from loaders.settings import Settings
 from loaders.sources.landing import SourceOutcome, causes, describe
 from loaders.sources.production_csv.load import load_production_csv
@@ -47,6 +50,8 @@ class RunOutcome:
     report_path: str | None
     date_from: date | None = None
     date_to: date | None = None
+    # the values the configuration does not know, when the build held rows aside
+    held_aside: str | None = None
 
     @property
     def exit_code(self) -> int:
@@ -58,6 +63,8 @@ class RunOutcome:
             errors["dbt"] = [f"{f['node']}: {f['status']}" for f in self.dbt.failures]
         elif self.dbt.status not in ("success", "deferred"):
             errors["dbt"] = f"dbt build {self.dbt.status}"
+        if self.held_aside:
+            errors["held_aside"] = self.held_aside
         return errors
 
     def summary(self) -> dict[str, Any]:
@@ -144,13 +151,31 @@ def _run_lock(settings: Settings, owner: str, held: runlock.RunLock | None) -> I
         yield
 
 
-def _status(sources: list[SourceOutcome], dbt_outcome: dbt.DbtOutcome) -> str:
+def _status(
+    sources: list[SourceOutcome], dbt_outcome: dbt.DbtOutcome, held: str | None = None
+) -> str:
     failed_sources = [s for s in sources if not s.ok]
     if dbt_outcome.status not in ("success", "deferred") or (
         sources and len(failed_sources) == len(sources)
     ):
         return "failed"
-    return "partial" if failed_sources else "success"
+    return "partial" if failed_sources or held else "success"
+
+
+def _held_aside(settings: Settings, dbt_outcome: dbt.DbtOutcome) -> str | None:
+    """After a successful build: the values whose rows the marts hold aside (the whole
+    mart, not only this run's days: rows stay held aside until the configuration knows
+    them, and every run says so)."""
+    if dbt_outcome.status != "success":
+        return None
+    try:
+        held = held_aside.message(settings)
+    except Exception as error:  # noqa: BLE001 - the page and the audit row still matter
+        logs.event("run", f"could not read the held-aside rows: {error}", level="warning")
+        return None
+    if held:
+        logs.event("run", held, level="warning")
+    return held
 
 
 def _weather_catch_up(settings: Settings, run_id: str, date_from: date) -> list[date]:
@@ -220,7 +245,8 @@ def _audited(
         except BaseException as error:  # an interruption or a bug: close the audit row first
             _record_interruption(settings, run_id, error)
             raise
-        status = _status(sources, dbt_outcome)
+        held = _held_aside(settings, dbt_outcome)
+        status = _status(sources, dbt_outcome, held)
         report_path = report_file(settings, run_id) if with_report else None
         outcome = RunOutcome(
             run_id,
@@ -230,6 +256,7 @@ def _audited(
             str(report_path) if report_path else None,
             date_from,
             date_to,
+            held,
         )
         errors = outcome.errors()
         if dbt_outcome.failures:

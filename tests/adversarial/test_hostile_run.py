@@ -26,7 +26,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import dlt
 import pytest
-from warehouse_sql import query
+from warehouse_sql import query, scalar
 
 from loaders.cli import main
 from loaders.demo_park.simulator import PERSONAL_EMAILS, PERSONAL_NAMES
@@ -335,7 +335,16 @@ def test_the_next_clean_run_succeeds_and_nothing_is_in_clear(
 ) -> None:
     outcome = pipeline.run(park, FIRST, LAST)
 
-    assert (outcome.status, outcome.exit_code) == ("success", 0), outcome.errors()
+    # the hostile rows of turbine "T01" that landed (the registry's are MTC-T..) are held
+    # aside, not published as a turbine of their own: the run says so, and only that
+    unknown = scalar(
+        park, "select count(*) from staging.stg_scada__measurements where turbine_id = 'T01'"
+    )
+    expected = ("partial", pipeline.EXIT_PARTIAL) if unknown else ("success", 0)
+    assert (outcome.status, outcome.exit_code) == expected, outcome.errors()
+    assert set(outcome.errors()) <= {"held_aside"}, outcome.errors()
+    if unknown:
+        assert f"turbine_id T01 ({unknown} rows)" in str(outcome.errors()["held_aside"])
     assert_every_sensor_row_counted(park, [FIRST, date(2025, 10, 2), LAST])
     assert_after_every_case(park)
     dump = leakscan.plain_dump(park, tmp_path / "dump.sql")

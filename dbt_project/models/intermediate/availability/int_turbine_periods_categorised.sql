@@ -52,7 +52,7 @@ weather as (
 
 turbines as (
 
-    select * from {{ ref('stg_scada__turbines') }}
+    select * from {{ ref('int_turbines_registered') }}
 
 ),
 
@@ -77,7 +77,7 @@ alarm_codes as (
 
 maintenance_events as (
 
-    select * from {{ ref('stg_production__maintenance_events') }}
+    select * from {{ ref('int_maintenance_events_registered') }}
 
 ),
 

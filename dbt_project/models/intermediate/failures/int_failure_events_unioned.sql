@@ -13,13 +13,13 @@ with
 
 maintenance_events as (
 
-    select * from {{ ref('stg_production__maintenance_events') }}
+    select * from {{ ref('int_maintenance_events_registered') }}
 
 ),
 
 alarms as (
 
-    select * from {{ ref('stg_scada__alarms') }}
+    select * from {{ ref('int_alarms_registered') }}
 
 ),
 

@@ -2,7 +2,10 @@
     One row per turbine and 10-minute period. Source rows repeating the same period are
     collapsed: identical copies silently, conflicting ones (same period, different
     values) keep the row written last in the source (highest source_row_id) and are
-    flagged has_conflicting_duplicates.
+    flagged has_conflicting_duplicates. Only the turbines of int_turbines_registered:
+    the rows of any other are held aside (quality_held_aside) until the configuration
+    knows it; the reprocess window then reaches back to its first day (macro
+    reprocess_from_date).
     Incremental (delete+insert by measured_date): a run rewrites the reprocess window
     (macro reprocess_from_date) from the staged rows of those days only.
 -#}
@@ -16,7 +19,10 @@ with
 measurements as (
 
     select * from {{ ref('stg_scada__measurements') }}
-    where {{ in_write_window(first_date) }}
+    where
+        {{ in_write_window(first_date) }}
+        -- a turbine the configuration does not know is held aside (quality_held_aside)
+        and {{ is_turbine_registered('turbine_id') }}
 
 ),
 

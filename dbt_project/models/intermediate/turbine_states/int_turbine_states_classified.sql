@@ -42,7 +42,7 @@ weather as (
 
 alarms as (
 
-    select * from {{ ref('stg_scada__alarms') }}
+    select * from {{ ref('int_alarms_registered') }}
     where {{ in_write_window(first_date, "coalesce(ended_at, 'infinity')") }}
 
 ),
@@ -55,7 +55,7 @@ alarm_codes as (
 
 maintenance_events as (
 
-    select * from {{ ref('stg_production__maintenance_events') }}
+    select * from {{ ref('int_maintenance_events_registered') }}
     where {{ in_write_window(first_date, "coalesce(ended_at, 'infinity')") }}
 
 ),

@@ -14,7 +14,7 @@ with
 
 turbines as (
 
-    select * from {{ ref('stg_scada__turbines') }}
+    select * from {{ ref('int_turbines_registered') }}
 
 ),
 

@@ -25,7 +25,7 @@ gridded as (
 
 turbines as (
 
-    select * from {{ ref('stg_scada__turbines') }}
+    select * from {{ ref('int_turbines_registered') }}
 
 ),
 

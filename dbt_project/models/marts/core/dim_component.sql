@@ -1,9 +1,9 @@
 {#-
-    One row per turbine component: the components seed, plus any component the
-    maintenance log or the alarm codes name that the seed lacks (so that every fact row
-    finds its component; such a row has no name beyond its code until the seed is
-    completed, which the relationships test on stg_production__maintenance_events warns
-    about).
+    One row per turbine component: the components seed, plus any component the park's
+    alarm codes name that the seed lacks (so that every alarm finds its component; such
+    a row has no name beyond its code until the seed is completed). A maintenance
+    intervention on a component the seed lacks is held aside (quality_held_aside), so
+    the published ones always find theirs in the seed.
 -#}
 with
 
@@ -15,7 +15,7 @@ components as (
 
 maintenance_events as (
 
-    select * from {{ ref('stg_production__maintenance_events') }}
+    select * from {{ ref('int_maintenance_events_registered') }}
 
 ),
 

@@ -1,13 +1,15 @@
 {#-
     One row per wind farm (site): the turbines' master data summarised per site, and the
     sites seed for what the sensor database does not carry (time zone, country,
-    elevation). A site missing from the seed takes var('site_time_zone').
+    elevation). Only the registered turbines (int_turbines_registered): a turbine whose
+    site the seed lacks is held aside (quality_held_aside), so every site here is in it;
+    var('site_time_zone') stays the fallback of a seed row without a time zone.
 -#}
 with
 
 turbines as (
 
-    select * from {{ ref('stg_scada__turbines') }}
+    select * from {{ ref('int_turbines_registered') }}
 
 ),
 

@@ -8,7 +8,7 @@ with
 
 alarms as (
 
-    select * from {{ ref('stg_scada__alarms') }}
+    select * from {{ ref('int_alarms_registered') }}
 
 ),
 
@@ -40,7 +40,7 @@ final as (
         coalesce(alarm_codes.is_stop, false) as is_stop,
         coalesce(alarm_codes.is_failure, false) as is_failure,
         alarms.is_active,
-        alarms.acknowledged_by_pseudonym is not null as is_acknowledged,
+        alarms.is_acknowledged,
 
         -- measures
         (

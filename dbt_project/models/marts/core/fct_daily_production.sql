@@ -12,7 +12,9 @@ with
 
 production as (
 
+    -- a turbine the configuration does not know is held aside (quality_held_aside)
     select * from {{ ref('int_daily_production_checked') }}
+    where {{ is_turbine_registered('turbine_id') }}
 
 ),
 

@@ -10,7 +10,7 @@ with
 
 maintenance_events as (
 
-    select * from {{ ref('stg_production__maintenance_events') }}
+    select * from {{ ref('int_maintenance_events_registered') }}
 
 ),
 

@@ -352,7 +352,12 @@ class FileSpec:
 
     @property
     def column_hints(self) -> dict[str, dict[str, object]]:
-        declared = {c.target: {"data_type": c.data_type, "nullable": True} for c in self.columns}
+        # every column of the table's contract, mapped or not: staging reads them all, and
+        # an export without one (EDP's failure log has no end time) leaves it null
+        declared = {
+            target: {"data_type": _DATA_TYPES[kind], "nullable": True}
+            for target, (kind, _) in TABLES[self.table].items()
+        }
         extras = {EXTRA_COLUMN: {"data_type": "text", "nullable": True}}
         return {**declared, **extras, **ORIGIN_COLUMNS}
 

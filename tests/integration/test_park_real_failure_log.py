@@ -17,7 +17,6 @@ import shutil
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 from warehouse_sql import query, scalar
@@ -109,8 +108,7 @@ def test_the_failure_log_becomes_failure_events(edp: Settings) -> None:
     assert unknown == 0  # every component is the vocabulary's
     events = query(
         edp,
-        "select turbine_id, component, failure_source "
-        "from intermediate.int_failure_events_unioned",
+        "select turbine_id, component, failure_source from intermediate.int_failure_events_unioned",
     )
     assert len(events) == 23
     assert {event[2] for event in events} == {"maintenance"}

@@ -6,7 +6,10 @@ value rejects the row, how values are written (decimal mark, a unit or `%` suffi
 format, the time zone of local times) and whether the column is personal data. The raw
 tables and their columns are the project's contract with dbt staging (TABLES below), so
 a spec can only name targets that staging reads; a file is recognised by its header, not
-its name, and columns a spec does not name are kept as JSON in `_extra_columns`.
+its name, and columns a spec does not name are kept as JSON in `_extra_columns`. A file of
+another shape (a failure log) maps by the same file: a column may be a constant (`value`),
+an id made from other cells (`from_columns`), or map the file's codes to the project's
+vocabulary (`values`, an unknown code rejecting its row).
 """
 
 from __future__ import annotations

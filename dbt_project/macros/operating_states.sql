@@ -16,7 +16,7 @@
 {% macro failure_components() %}
 {{ return([
     'gearbox', 'gearbox_bearing', 'main_bearing', 'generator', 'converter', 'rotor',
-    'pitch_system', 'yaw_system',
+    'pitch_system', 'yaw_system', 'generator_bearing', 'transformer',
 ]) }}
 {% endmacro %}
 

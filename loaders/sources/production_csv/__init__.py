@@ -74,9 +74,36 @@ def _position(column: Column, positions: dict[str, int]) -> int | None:
     return next((positions[key] for key in column.keys if key in positions), None)
 
 
+# target -> its column's position; for a value made from other columns (from_columns),
+# theirs; a constant (value) has none
+Positions = dict[str, int | tuple[int, ...]]
+
+
+def _locate(spec: FileSpec, positions: dict[str, int]) -> tuple[Positions, list[str]]:
+    """(where each column of the spec is, the headers it needs that the file lacks)."""
+    present: Positions = {}
+    missing: list[str] = []
+    for column in spec.columns:
+        if column.constant is not None:
+            continue
+        if column.sources:
+            found = [positions.get(parsing.header_key(name)) for name in column.sources]
+            absent = [n for n, i in zip(column.sources, found, strict=True) if i is None]
+            missing.extend(absent)
+            if not absent:
+                present[column.target] = tuple(index for index in found if index is not None)
+            continue
+        index = _position(column, positions)
+        if index is not None:
+            present[column.target] = index
+        elif column.required:
+            missing.append(column.header)
+    return present, missing
+
+
 def match_spec(
     path: Path, header: list[str], specs: tuple[FileSpec, ...]
-) -> tuple[FileSpec, dict[str, int]]:
+) -> tuple[FileSpec, Positions]:
     """The spec this header belongs to and each column's position, or a refusal; the
     closest spec and its missing columns are named only when the file shares columns
     with it (an unrelated file is not "almost" any export)."""
@@ -85,9 +112,7 @@ def match_spec(
         positions.setdefault(parsing.header_key(name), index)
     best: tuple[int, FileSpec, list[str]] | None = None
     for spec in specs:
-        found = {c.target: _position(c, positions) for c in spec.columns}
-        present = {target: index for target, index in found.items() if index is not None}
-        missing = [c.header for c in spec.columns if c.required and found[c.target] is None]
+        present, missing = _locate(spec, positions)
         if not missing:
             return spec, present
         if present and (best is None or len(present) > best[0]):
@@ -106,7 +131,7 @@ def match_spec(
 
 
 def _parse_row(
-    spec: FileSpec, positions: dict[str, int], fields: list[str], width: int
+    spec: FileSpec, positions: Positions, fields: list[str], width: int
 ) -> tuple[dict[str, object], list[str]]:
     """(row, problems) for the fields of one record."""
     if len(fields) != width:
@@ -115,12 +140,19 @@ def _parse_row(
     problems = []
     for column in spec.columns:
         index = positions.get(column.target)
-        text = fields[index] if index is not None else ""
+        if column.constant is not None:
+            text = column.constant
+        elif isinstance(index, tuple):
+            text = "".join(fields[i] for i in index)  # checked here, joined below
+        else:
+            text = fields[index] if index is not None else ""
         control = untrusted.control_character(text)
         if control:
             problems.append(f"{column.header}: control character {control} in the value")
             continue
         try:
+            if isinstance(index, tuple):
+                text = column.derive([fields[i] for i in index])
             value = column.parse(text)
         except parsing.FieldError as error:
             problems.append(str(error))
@@ -131,10 +163,12 @@ def _parse_row(
     if spec.interval and not problems:
         start_key, end_key = spec.interval
         start, end = row.get(start_key), row.get(end_key)
-        end_text = fields[positions[end_key]] if end_key in positions else ""
-        end_column = spec.column(end_key)
-        if start and end and end < start and end_column.is_repeated_local_time(end_text):
-            row[end_key] = end_column.parse(end_text, fold=1)
+        index = positions.get(end_key)
+        # an export without the end column (EDP's failure log) has no end to correct
+        if start and end and end < start and isinstance(index, int):
+            end_column = spec.column(end_key)
+            if end_column.is_repeated_local_time(fields[index]):
+                row[end_key] = end_column.parse(fields[index], fold=1)
     return row, problems
 
 
@@ -154,7 +188,7 @@ def _harmless(text: str) -> bool:
 
 def _rejected_line(
     spec: FileSpec,
-    positions: dict[str, int],
+    positions: Positions,
     fields: list[str],
     width: int,
     pseudonymiser: Pseudonymiser,
@@ -168,7 +202,7 @@ def _rejected_line(
         clear = {
             positions[column.target]
             for column in spec.columns
-            if not column.personal and column.target in positions
+            if not column.personal and isinstance(positions.get(column.target), int)
         }
         cells = [
             cell if index in clear else (pseudonymiser.token(cell) or "")
@@ -229,7 +263,8 @@ def read_file(
         header = next(csv.reader([header_line], delimiter=separator), [])
         spec, positions = match_spec(Path(name), header, specs)
         origin = {"_source_file": name, "_source_file_sha256": sha256}
-        named = set(positions.values())
+        # the cells of a value made from other columns are kept too, unless named
+        named = {index for index in positions.values() if isinstance(index, int)}
         extras = {i: column for i, column in enumerate(header) if i not in named and column.strip()}
         if extras:
             stats.extra_columns[name] = list(extras.values())

@@ -6,14 +6,17 @@ value rejects the row, how values are written (decimal mark, a unit or `%` suffi
 format, the time zone of local times) and whether the column is personal data. The raw
 tables and their columns are the project's contract with dbt staging (TABLES below), so
 a spec can only name targets that staging reads; a file is recognised by its header, not
-its name, and columns a spec does not name are kept as JSON in `_extra_columns`.
+its name, and columns a spec does not name are kept as JSON in `_extra_columns`. A file of
+another shape (a failure log) maps by the same file: a column may be a constant (`value`),
+an id made from other cells (`from_columns`), or map the file's codes to the project's
+vocabulary (`values`, an unknown code rejecting its row).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Literal
@@ -52,13 +55,22 @@ TABLES: dict[str, dict[str, tuple[str, bool]]] = {
 # autumn hour when it would otherwise fall before the start.
 INTERVALS = {"maintenance_log": ("started_at", "ended_at")}
 EXTRA_COLUMN = "_extra_columns"
+# between the cells of a value made from several columns (from_columns)
+SOURCE_SEPARATOR = "|"
 
 _DATA_TYPES = {"date": "date", "text": "text", "number": "double", "datetime": "timestamp"}
 _BLANKS = re.compile(r"[\s\u00a0\u202f'’]")
 
 
 class ColumnConfig(Strict):
-    header: str | list[str]
+    """Where a target column's value comes from: the file's column (`header`), a constant
+    for every row (`value`), or an id made from other cells (`from_columns`); exactly one.
+    `values` maps the file's codes to the project's vocabulary."""
+
+    header: str | list[str] | None = None
+    value: str | None = None  # a constant, for a column the file does not have
+    values: dict[str, str] | None = None  # the file's code -> canonical value
+    from_columns: list[str] | None = None  # headers whose cells, joined, make the value
     required: bool | None = None  # default: keys required, other columns optional
     decimal: Literal["auto", ",", "."] = "auto"
     suffix: str = ""  # a unit written after each value (`%`, `kWh`), removed before reading
@@ -67,15 +79,67 @@ class ColumnConfig(Strict):
 
     @property
     def headers(self) -> list[str]:
+        if self.header is None:
+            return []
         return [self.header] if isinstance(self.header, str) else list(self.header)
 
     @field_validator("header")
     @classmethod
-    def _some_header(cls, value: str | list[str]) -> str | list[str]:
+    def _some_header(cls, value: str | list[str] | None) -> str | list[str] | None:
+        if value is None:
+            return value
         names = [value] if isinstance(value, str) else value
         if not names or not all(name.strip() for name in names):
             raise ValueError("a column needs at least one header name, none blank")
         return value
+
+    @field_validator("value")
+    @classmethod
+    def _some_value(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("a constant value cannot be blank")
+        return value
+
+    @field_validator("values")
+    @classmethod
+    def _some_values(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        if value is None:
+            return value
+        if not value:
+            raise ValueError("values needs at least one `code: canonical value` pair")
+        blank = [code for code, canonical in value.items() if not code.strip() or not canonical]
+        if blank or not all(canonical.strip() for canonical in value.values()):
+            raise ValueError("values cannot map a blank code or map a code to a blank value")
+        return value
+
+    @field_validator("from_columns")
+    @classmethod
+    def _some_columns(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and (not value or not all(name.strip() for name in value)):
+            raise ValueError("from_columns needs at least one header name, none blank")
+        return value
+
+    @model_validator(mode="after")
+    def _one_origin(self) -> ColumnConfig:
+        given = [
+            key
+            for key, present in (
+                ("header", self.header is not None),
+                ("value", self.value is not None),
+                ("from_columns", self.from_columns is not None),
+            )
+            if present
+        ]
+        if len(given) > 1:
+            raise ValueError(
+                f"{' and '.join(given)} together: a column comes from the file's column "
+                "(header), a constant (value) or other columns (from_columns), only one"
+            )
+        if not given:
+            raise ValueError("a column needs a header (or a constant value, or from_columns)")
+        if self.values is not None and self.header is None:
+            raise ValueError("values maps the codes of a file's column: it needs a header")
+        return self
 
 
 class ExportConfig(Strict):
@@ -105,6 +169,26 @@ class ExportConfig(Strict):
         optional_keys = [t for t in keys if self.columns[t].required is False]
         if optional_keys:
             raise ValueError(f"key column(s) {', '.join(optional_keys)} cannot be optional")
+        for target, column in self.columns.items():
+            kind = contract[target][0]
+            if (column.values is not None or column.from_columns is not None) and kind != "text":
+                raise ValueError(
+                    f"{target}: values and from_columns apply to text columns only ({target} "
+                    f"is a {kind})"
+                )
+        # an id made of personal cells would carry them in clear
+        personal = {parsing.header_key(name) for name in self.personal_extras} | {
+            parsing.header_key(name)
+            for column in self.columns.values()
+            if column.personal
+            for name in column.headers
+        }
+        for target, column in self.columns.items():
+            leaking = [n for n in column.from_columns or [] if parsing.header_key(n) in personal]
+            if leaking:
+                raise ValueError(
+                    f"{target}: from_columns names personal column(s) {', '.join(leaking)}"
+                )
         return self
 
 
@@ -123,10 +207,25 @@ class Column:
     suffix: str = ""
     format: str = ""
     zone: ZoneInfo = parsing.LOCAL_ZONE
+    constant: str | None = None  # the value of every row (the file has no such column)
+    codes: dict[str, str] | None = field(default=None, hash=False)  # file's code -> canonical
+    sources: tuple[str, ...] = ()  # headers whose cells, joined by SOURCE_SEPARATOR, are the value
 
     @property
     def header(self) -> str:
-        return self.headers[0]
+        """The name errors use: the file's usual header, else the target column."""
+        return self.headers[0] if self.headers else self.target
+
+    def derive(self, cells: list[str]) -> str:
+        """The value made from the cells of `sources` (from_columns): their trimmed text
+        joined, so that a file loaded again gives the same ids; FieldError if one is blank."""
+        blank = [name for name, cell in zip(self.sources, cells, strict=True) if not cell.strip()]
+        if blank:
+            raise parsing.FieldError(
+                f"{self.target}: made from {', '.join(self.sources)}, but "
+                f"{', '.join(blank)} is blank"
+            )
+        return SOURCE_SEPARATOR.join(cell.strip() for cell in cells)
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -187,8 +286,16 @@ def _datetime(column: Column, text: str, fold: int) -> datetime | None:
     return value.replace(tzinfo=column.zone, fold=fold).astimezone(UTC)
 
 
-def _text(_column: Column, text: str, _fold: int) -> str | None:
-    return parsing.parse_text(text, "")
+def _text(column: Column, text: str, _fold: int) -> str | None:
+    value = parsing.parse_text(text, "")
+    if value is None or column.codes is None:
+        return value
+    if value not in column.codes:
+        raise parsing.FieldError(
+            f"{column.header}: {value!r} is not a code of the export's values mapping "
+            f"({', '.join(column.codes)})"
+        )
+    return column.codes[value]
 
 
 _PARSERS: dict[str, Callable[[Column, str, int], object]] = {
@@ -248,7 +355,12 @@ class FileSpec:
 
     @property
     def column_hints(self) -> dict[str, dict[str, object]]:
-        declared = {c.target: {"data_type": c.data_type, "nullable": True} for c in self.columns}
+        # every column of the table's contract, mapped or not: staging reads them all, and
+        # an export without one (EDP's failure log has no end time) leaves it null
+        declared = {
+            target: {"data_type": _DATA_TYPES[kind], "nullable": True}
+            for target, (kind, _) in TABLES[self.table].items()
+        }
         extras = {EXTRA_COLUMN: {"data_type": "text", "nullable": True}}
         return {**declared, **extras, **ORIGIN_COLUMNS}
 
@@ -288,6 +400,9 @@ def load_specs(path: Path, park_zone: str) -> tuple[FileSpec, ...]:
                     suffix=config.suffix,
                     format=config.format,
                     zone=zone,
+                    constant=config.value,
+                    codes=dict(config.values) if config.values is not None else None,
+                    sources=tuple(config.from_columns or ()),
                 )
             )
         specs.append(

@@ -37,6 +37,7 @@ from scripts.bench import machine, queries, report
 from scripts.bench.fleet import Fleet, Site, generate_fleet, turbine_ids, write_inbox
 
 # Synthetic data: nothing personal to protect, but the run refuses weak keys.
+BENCH_PARK = "config/bench_fleet"
 BENCH_KEY = "bench-pseudonym-key-" + "0123456789abcdef" * 4
 TARGET_LOADER_RATIO = 0.5
 TARGET_DAILY_GROWTH = 1.3
@@ -112,6 +113,7 @@ class Bench:
         return replace(
             load_settings(),
             database=database,
+            park_config=BENCH_PARK,  # knows the fleet's sites (config/bench_fleet)
             pseudonym_key=BENCH_KEY,
             sensor_db_url=f"sqlite:///{self.fleet.sensor_db}",
             csv_inbox=str(self.work / "inbox"),

@@ -3,12 +3,20 @@
     the API gave it; the 10-minute and hourly turbine facts join it as of each period
     (int_measurements_weather_joined). A value outside the physical bounds of the
     plausibility_bounds seed is null here, its row flagged (int_weather_hours_checked).
+    Only the sites of dim_site (the registered turbines' sites): the weather of a site
+    the configuration does not know waits with its turbines (docs/sources.md).
 -#}
 with
 
 weather as (
 
     select * from {{ ref('int_weather_hours_checked') }}
+
+),
+
+registered_turbines as (
+
+    select * from {{ ref('int_turbines_registered') }}
 
 ),
 
@@ -44,6 +52,10 @@ final as (
         dlt_load_id
 
     from weather
+    where exists (
+        select 1 from registered_turbines
+        where registered_turbines.site_code = weather.site_code
+    )
 
 )
 

@@ -16,8 +16,12 @@ demo: install
 stop:
 	@if [ -x $(PY) ]; then $(PY) -m loaders stop; fi
 
+# One pytest worker per CPU (pytest-xdist), each test file whole on one worker: the
+# module fixtures (a warehouse built once per file) are not built twice. TEST_WORKERS=0
+# runs in one process.
+TEST_WORKERS ?= auto
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest --numprocesses $(TEST_WORKERS) --dist loadfile
 
 # The warehouse explorer on http://127.0.0.1:8501 (after make demo): PORT=... to change it.
 explore: $(STAMP)

@@ -20,6 +20,8 @@ What differs from the main project, and why:
 
 from __future__ import annotations
 
+import os
+
 from pathlib import Path
 from typing import Any
 
@@ -70,13 +72,17 @@ def render(main_project_file: Path) -> str:
 
 def write(main_dir: Path, monitoring_dir: Path) -> Path:
     """`<monitoring_dir>/dbt_project.yml` from `<main_dir>/dbt_project.yml`; the file is
-    rewritten only when its text changes (dbt's partial parsing keys on it). Nothing is
-    written where there is no main project to derive from."""
+    rewritten only when its text changes (dbt's partial parsing keys on it), and replaced
+    in one step (a dbt started at the same moment by another run reads the old file or
+    the new one, never half of one). Nothing is written where there is no main project to
+    derive from."""
     target = monitoring_dir / "dbt_project.yml"
     if not (main_dir / "dbt_project.yml").is_file():
         return target
     text = render(main_dir / "dbt_project.yml")
     if not target.is_file() or target.read_text(encoding="utf-8") != text:
         monitoring_dir.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
+        fresh = target.with_name(f".{target.name}.{os.getpid()}")
+        fresh.write_text(text, encoding="utf-8")
+        os.replace(fresh, target)
     return target

@@ -2,16 +2,18 @@
 
 The released packages (elementary 0.25.1 with dbt_utils, from the folder of released dbt
 packages beside the repository: ../shared/vendor/dbt_packages) stand in for the dbt hub:
-they are staged as `dbt deps` lays them out, in dbt_project/monitoring/dbt_packages/
-(git-ignored) and in the dbt_packages/ of edr's internal dbt project, for this module
-only (removed afterwards when this module put them there), and the module is skipped
-with the reason when that folder is absent.
+they are staged as `dbt deps` lays them out, in the dbt_project/monitoring/dbt_packages/
+of a private mirror of the repository (its folders linked in, `mirror_of_the_repository`)
+and in the dbt_packages/ of edr's internal dbt project, for this module only (removed
+afterwards when this module put them there), and the module is skipped with the reason
+when that folder is absent. Not in the repository itself: a run elsewhere in the session
+(another pytest worker) would find the package and build the monitors too.
 
 One run on a copy of the session's demo warehouse whose weather stopped on STALE_FROM
 (as if the API had gone quiet): `pipeline.build_only` over the demo month (Elementary's
 models and monitors selected: the demo's models are there already), from the
 repository folder with a relative WINDFARM_DBT_PROJECT_DIR (the documented setting that
-used to break `edr report`), and every HTTP(S) request of dbt and edr sent to a proxy on
+used to break `edr report`) read from the mirror's root, and every HTTP(S) request of dbt and edr sent to a proxy on
 loopback that answers none and records them: there must be none.
 """
 
@@ -55,17 +57,43 @@ def _stage(source: Path, target: Path) -> bool:
     return True
 
 
+def mirror_of_the_repository(root: Path) -> Path:
+    """`root` laid out as the repository is for dbt and edr: the main project's files and
+    folders, seeds_csv/ and config/ linked in; a monitoring folder of its own (its tracked
+    files copied), where the packages are staged. Returns the monitoring folder."""
+    for shared in ("seeds_csv", "config"):
+        os.symlink(PROJECT_ROOT / shared, root / shared)
+    main = PROJECT_ROOT / "dbt_project"
+    monitoring = root / "dbt_project" / "monitoring"
+    monitoring.mkdir(parents=True)
+    for entry in main.iterdir():
+        if entry.name not in ("monitoring", "target", "logs", "dbt_packages"):
+            os.symlink(entry, root / "dbt_project" / entry.name)
+    for name in ("packages.yml", "package-lock.yml", "profiles.yml"):
+        shutil.copyfile(MONITORING / name, monitoring / name)
+    return monitoring
+
+
 @pytest.fixture(scope="module")
-def staged(demo) -> Iterator[None]:  # noqa: ANN001 - the session's demo run, built before
+def mirror(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The root of the module's mirror of the repository."""
+    root = tmp_path_factory.mktemp("repository_mirror")
+    mirror_of_the_repository(root)
+    return root
+
+
+@pytest.fixture(scope="module")
+def staged(demo, mirror: Path) -> Iterator[None]:  # noqa: ANN001 - the session's demo run
     if not (VENDOR / "elementary-0.25.1" / "dbt_project.yml").is_file():
         pytest.skip(f"the released dbt packages are not in {VENDOR} (offline stand-in for the hub)")
     internal = elementary.edr_internal_packages()
     assert internal is not None, "elementary-data (edr) is pinned in requirements.txt"
+    packages = mirror / "dbt_project" / "monitoring" / "dbt_packages"
     placed = [
         target
         for source, target in (
-            (VENDOR / "elementary-0.25.1", MONITORING / "dbt_packages" / "elementary"),
-            (VENDOR / "dbt_utils-1.4.1", MONITORING / "dbt_packages" / "dbt_utils"),
+            (VENDOR / "elementary-0.25.1", packages / "elementary"),
+            (VENDOR / "dbt_utils-1.4.1", packages / "dbt_utils"),
             (VENDOR / "elementary-0.25.1", internal / "elementary"),
             (VENDOR / "dbt_utils-0.8.6", internal / "dbt_utils"),
         )
@@ -128,6 +156,7 @@ PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "AL
 def monitored(
     demo,  # noqa: ANN001
     staged: None,
+    mirror: Path,
     database_copy,  # noqa: ANN001
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Monitored]:
@@ -143,7 +172,7 @@ def monitored(
         proxy = RecordingProxy()
         saved = {name: os.environ.get(name) for name in (*PROXY_VARIABLES, "NO_PROXY")}
         folder = Path.cwd()
-        os.chdir(PROJECT_ROOT)  # the relative setting is read from here, as dbt reads it
+        os.chdir(mirror)  # the relative setting is read from here, as dbt reads it
         os.environ.update({name: proxy.url for name in PROXY_VARIABLES})
         os.environ["NO_PROXY"] = "127.0.0.1,localhost"
         try:
@@ -288,7 +317,7 @@ def test_a_stale_source_fails_freshness(monitored: Monitored) -> None:
 
 
 def test_nothing_leaves_the_machine_and_nothing_is_left_in_the_repository(
-    monitored: Monitored,
+    monitored: Monitored, mirror: Path
 ) -> None:
     assert monitored.outbound == [], "dbt or edr sent requests out"
     html = monitored.report.read_text(encoding="utf-8")
@@ -304,7 +333,9 @@ def test_nothing_leaves_the_machine_and_nothing_is_left_in_the_repository(
     if listed.returncode == 0:  # a git checkout (a source archive has nothing to check)
         stray = [line for line in listed.stdout.splitlines() if line.startswith("??")]
         assert not stray, stray
-    assert not list(MONITORING.glob(".user.yml")) and not (PROJECT_ROOT / "edr_target").exists()
+    for root in (PROJECT_ROOT, mirror):  # the repository, and where the run was started
+        assert not list((root / "dbt_project" / "monitoring").glob(".user.yml"))
+        assert not (root / "edr_target").exists()
     home_edr = Path.home() / ".edr"
     after = {p.name for p in home_edr.iterdir()} if home_edr.is_dir() else set()
     assert after == monitored.home_before, "edr wrote into the user's ~/.edr"

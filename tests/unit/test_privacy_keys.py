@@ -35,7 +35,7 @@ def no_key(tmp_path: Path) -> Settings:
         "please-replace-this-example-key-with-a-real-one",
         "0" * 64,
         "test-key-" + "0" * 40,
-        secrets.token_hex(8),  # random but short
+        pytest.param(secrets.token_hex(8), id="random-but-short"),
     ],
 )
 def test_placeholder_and_weak_keys_are_refused(key: str, tmp_path: Path) -> None:

@@ -45,6 +45,7 @@ from loaders.sources.sensor_db.frames import (
     reasons_for,
     regroup_by_timestamp,
     rejected_rows,
+    reload_days,
     to_numbers,
     to_utc,
     unplaceable,
@@ -532,7 +533,12 @@ def sensor_db_source(
                 pseudonymiser.token(None if pd.isna(v) else str(v))
                 for v in shown["acknowledged_by"]
             ]
-            rejected_table = rejected_rows(shown, reasons[rejected], alarm_table)
+            # the day a later run reads again: a start it can place, in the window
+            placed = window & ~unplaceable(frame["started_at_utc"])
+            days = reload_days(started, placed)[rejected]
+            rejected_table = rejected_rows(
+                shown, reasons[rejected], alarm_table, days=("started_date", days)
+            )
             yield _rejected(
                 row_ids.add(pa.Table.from_pandas(rejected_table, preserve_index=False)),
                 "scada_alarms__rejected",

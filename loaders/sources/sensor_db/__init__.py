@@ -116,7 +116,10 @@ def _reloaded(
     nothing).
 
     The keys are hints of this table only, not of the resource: the rejected rows that
-    the same resource yields have no day and must not inherit them."""
+    the same resource yields are upserted by their hash and must not inherit them. Their
+    reload day is no merge key either: a delete-insert deletes only the days its new rows
+    hold, and a day whose rows were all corrected has no rejected row left to hold it
+    (the load removes the rows it supersedes instead: sensor_db/rejected.py)."""
     return dlt.mark.with_hints(
         data,
         dlt.mark.make_hints(

@@ -384,6 +384,9 @@ def _production_row(
 
 
 def _maintenance_rows(sim: _Simulation) -> tuple[list[list[str]], int]:
+    """The log's interventions, and its broken line among them. A range without any
+    intervention gets a log without rows: a log whose only line is broken is a file with
+    every row rejected, which makes every run of that range `partial` (docs/sources.md)."""
     rows = [
         [
             i.intervention_id,
@@ -398,6 +401,8 @@ def _maintenance_rows(sim: _Simulation) -> tuple[list[list[str]], int]:
         ]
         for i in sim.interventions
     ]
+    if not rows:
+        return rows, 0
     ident, turbine_id, _start, _end, kind, component, text, tech = _schedule.BROKEN_INTERVENTION
     month = f"{sim.start:%m/%Y}"
     rows.append(

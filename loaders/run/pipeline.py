@@ -1,10 +1,13 @@
 """One pipeline run: extract-load every source, `dbt build`, the quality page, the audit row.
 
 A source that fails is recorded and the others still load; the run is then `partial`, as
-it is while rows are held aside because the configuration does not know their turbine,
+it is when a source fails in part (a CSV file refused, or read with every row rejected; a
+turbine's day of sensor rows every one of which was rejected: the source's error names
+them) and while rows are held aside because the configuration does not know their turbine,
 site, alarm code, intervention type or component (loaders/run/held_aside.py).
-Exit codes: 0 success, 2 partial (a source failed or rows are held aside), 1 failed (dbt
-failed or nothing loaded), 3 refused (another run holds the lock: nothing was done).
+Exit codes: 0 success, 2 partial (a source failed in whole or in part, or rows are held
+aside), 1 failed (dbt failed or nothing loaded), 3 refused (another run holds the lock:
+nothing was done).
 docs/operations.md has the rest:
 backfill (loaders/run/scheduling.py), recovery after a killed run (loaders/run/recovery.py).
 

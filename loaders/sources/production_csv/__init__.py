@@ -64,6 +64,16 @@ class CsvStats:
     # name -> headers no spec column names, kept in the rows' _extra_columns
     extra_columns: dict[str, list[str]] = field(default_factory=dict)
 
+    def fully_rejected(self) -> dict[str, str]:
+        """{name: why} for the files read whose every row was rejected: nothing of such a
+        file landed, which the run must say as loudly as a refused file."""
+        return {
+            name: f"{name}: every row rejected ({read:,} rows; the reasons are in its "
+            "raw.<table>__rejected table, by _source_file)"
+            for name, read in self.rows_read.items()
+            if read and not self.rows_loaded.get(name)
+        }
+
 
 class RefusedFileError(ValueError):
     """The file as a whole cannot be loaded (unknown header, missing columns)."""

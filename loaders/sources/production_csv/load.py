@@ -1,5 +1,7 @@
 """Load the production department's CSV inbox into `raw`, then tidy the inbox: rows of
-superseded file versions removed, processed files archived, refused files set aside.
+superseded file versions removed (clean and rejected alike), processed files archived,
+refused files set aside. A file refused, or read with every row rejected, fails the
+source in part: the run is `partial` and names it.
 
 Reading, parsing and landing are apart, so that no file can block another or a later run:
 every file is copied aside and hashed first (`take_inbox`); the source parses the copies
@@ -106,16 +108,21 @@ def load_production_csv(settings: Settings, pseudonymiser: Pseudonymiser) -> Sou
             logs.event("production_csv", f"{name} moved to {moved.parent.name}/{moved.name}")
     finally:
         csv_inbox.clear_reading(inbox_dir)
-    error = "; ".join(stats.refused_files.values()) if stats.refused_files else None
+    fully_rejected = stats.fully_rejected()
+    for reason in fully_rejected.values():
+        logs.event("production_csv", reason, level="error")
+    problems = [*stats.refused_files.values(), *fully_rejected.values()]
+    error = "; ".join(problems) if problems else None
     outcome = SourceOutcome(
         "production_csv",
-        ok=not stats.refused_files,
+        ok=not problems,
         rows=rows,
         details={
             "rows_read": stats.rows_read,
             "rows_loaded": stats.rows_loaded,
             "rows_rejected": stats.rows_rejected,
             "refused_files": stats.refused_files,
+            "fully_rejected_files": sorted(fully_rejected),
             "extra_columns": stats.extra_columns,
             "skipped_files": stats.skipped_files,
             "files_loaded": {name: sha[:12] for name, sha in stats.loaded_files.items()},

@@ -45,6 +45,7 @@ from loaders.sources.sensor_db.frames import (
     reasons_for,
     regroup_by_timestamp,
     rejected_rows,
+    reload_days,
     to_numbers,
     to_utc,
     unplaceable,
@@ -115,7 +116,10 @@ def _reloaded(
     nothing).
 
     The keys are hints of this table only, not of the resource: the rejected rows that
-    the same resource yields have no day and must not inherit them."""
+    the same resource yields are upserted by their hash and must not inherit them. Their
+    reload day is no merge key either: a delete-insert deletes only the days its new rows
+    hold, and a day whose rows were all corrected has no rejected row left to hold it
+    (the load removes the rows it supersedes instead: sensor_db/rejected.py)."""
     return dlt.mark.with_hints(
         data,
         dlt.mark.make_hints(
@@ -532,7 +536,12 @@ def sensor_db_source(
                 pseudonymiser.token(None if pd.isna(v) else str(v))
                 for v in shown["acknowledged_by"]
             ]
-            rejected_table = rejected_rows(shown, reasons[rejected], alarm_table)
+            # the day a later run reads again: a start it can place, in the window
+            placed = window & ~unplaceable(frame["started_at_utc"])
+            days = reload_days(started, placed)[rejected]
+            rejected_table = rejected_rows(
+                shown, reasons[rejected], alarm_table, days=("started_date", days)
+            )
             yield _rejected(
                 row_ids.add(pa.Table.from_pandas(rejected_table, preserve_index=False)),
                 "scada_alarms__rejected",

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from loaders.signals import canonical_columns
 from loaders.sources.sensor_db.mapping import HistorianMapping
@@ -53,6 +54,17 @@ class SensorDbStats:
     unmapped_columns: list[str] = field(default_factory=list)
     unmapped_tags: dict[str, int] = field(default_factory=dict)
     tables_skipped: dict[str, str] = field(default_factory=dict)
+    # (turbine, UTC day) -> rows rejected there whose turbine and time were readable: a
+    # window none of whose rows landed makes the run partial (load.fully_rejected_windows)
+    rejected_windows: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def count_rejected_windows(self, turbines: pd.Series, days: pd.Series) -> None:
+        """Add rejected rows to `rejected_windows` (rows with a null turbine or day are
+        not in a window: a single unreadable row is not a day without data)."""
+        placed = pd.DataFrame({"turbine": turbines, "day": days}).dropna()
+        for (turbine, day), count in placed.value_counts().items():
+            key = (str(turbine), f"{day}")
+            self.rejected_windows[key] = self.rejected_windows.get(key, 0) + int(count)
 
 
 def _parse(text: pd.Series, *, utc: bool) -> pd.Series:
@@ -154,12 +166,25 @@ def reasons_for(index: pd.Index, problems: list[tuple[pd.Series, str]]) -> pd.Se
     return reasons.str.removeprefix("; ")
 
 
+def reload_days(times: pd.Series, placed: pd.Series) -> pd.Series:
+    """The UTC day of each time where `placed` (the row is read again by every run of that
+    day), else null: the day a rejected row is replaced by (sensor_db.rejected)."""
+    days = pd.Series(times.dt.date, index=times.index, dtype="object").where(placed)
+    return pd.Series(pd.array(days, dtype=pd.ArrowDtype(pa.date32())), index=times.index)
+
+
 def rejected_rows(
-    source: pd.DataFrame, reasons: pd.Series, table: str, row_ids: pd.Series | None = None
+    source: pd.DataFrame,
+    reasons: pd.Series,
+    table: str,
+    row_ids: pd.Series | None = None,
+    days: tuple[str, pd.Series] | None = None,
 ) -> pd.DataFrame:
     """Source rows set aside: each as JSON with the reason. The key hashes the table, the row
     and its occurrence number among identical rows, so that exact duplicates are all kept
-    and a re-run upserts the same keys."""
+    and a re-run upserts the same keys. `days`: (column, the reload day of each row, null
+    where the day filter cannot place it), so that a later read of that day replaces it
+    as it replaces the day's clean rows."""
     records = [
         json.dumps(record, default=str, sort_keys=True)
         for record in source.to_dict(orient="records")
@@ -172,7 +197,7 @@ def rejected_rows(
     if row_ids is None:
         ids = pd.to_numeric(source.get("id", pd.Series(index=source.index)), errors="coerce")
         row_ids = ids.astype("Int64")
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "source_row_id": pd.array(row_ids, dtype="Int64"),
             "raw_record": records,
@@ -181,6 +206,10 @@ def rejected_rows(
             "_source_table": table,
         }
     )
+    if days is not None:
+        column, values = days
+        frame[column] = pd.array(values, dtype=pd.ArrowDtype(pa.date32()))
+    return frame
 
 
 def _with_every_signal(frame: pd.DataFrame, table: str) -> pd.DataFrame:
@@ -226,6 +255,23 @@ def _keys(
     return turbines, measured_at, misplaced, problems
 
 
+def _rejected_days(
+    stats: SensorDbStats,
+    turbines: pd.Series,
+    measured_at: pd.Series,
+    placed: pd.Series,
+    rejected: pd.Series,
+) -> tuple[str, pd.Series]:
+    """The rejected rows' reload days (`placed`: in the window, by a timestamp the day
+    filter reads), counted per turbine and day where the turbine id is readable. Only the
+    rejected rows are looked at: the chunk's other rows are the loader's hot path."""
+    days = reload_days(measured_at[rejected], placed[rejected])
+    turbines = turbines[rejected]
+    readable = ~(turbines.isna() | (turbines == "") | has_control_character(turbines))
+    stats.count_rejected_windows(turbines.where(readable), days)
+    return "measured_date", days
+
+
 def wide_chunk(
     chunk: pd.DataFrame,
     mapping: HistorianMapping,
@@ -252,7 +298,10 @@ def wide_chunk(
     stats.rows_rejected += int(rejected.sum())
     stats.rows_loaded += int(keep.sum())
     clean = _with_every_signal(frame.loc[keep], table)
-    return clean, rejected_rows(chunk.loc[rejected], reasons[rejected], table, row_ids[rejected])
+    days = _rejected_days(stats, turbines, measured_at, in_window & ~misplaced, rejected)
+    return clean, rejected_rows(
+        chunk.loc[rejected], reasons[rejected], table, row_ids[rejected], days
+    )
 
 
 def narrow_chunk(
@@ -314,7 +363,10 @@ def narrow_chunk(
     wide.insert(0, "source_row_id", pd.array([None] * len(wide), dtype="Int64"))
     stats.rows_loaded += len(wide)
     clean = _with_every_signal(wide, table)
-    return clean, rejected_rows(chunk.loc[rejected], reasons[rejected], table, row_ids[rejected])
+    days = _rejected_days(stats, turbines, measured_at, in_window & ~misplaced, rejected)
+    return clean, rejected_rows(
+        chunk.loc[rejected], reasons[rejected], table, row_ids[rejected], days
+    )
 
 
 def regroup_by_timestamp(chunks: Iterator[pd.DataFrame], column: str) -> Iterator[pd.DataFrame]:

@@ -1,6 +1,7 @@
 """Load the sensor database into `raw`: the run's window of measurements (with the
-lookback that brings late rows), the turbine registry and the alarms; then raw's indexes
-and statistics, which dlt does not keep."""
+lookback that brings late rows), the turbine registry and the alarms; then the earlier
+rejected rows the load read again are removed (sensor_db/rejected.py), and raw's indexes
+and statistics, which dlt does not keep, are brought up to date."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from loaders import logs, park_config, warehouse
 from loaders.privacy.pseudonymise import Pseudonymiser
 from loaders.settings import Settings
 from loaders.sources.landing import SourceOutcome, dlt_pipeline, land, row_counts
-from loaders.sources.sensor_db import SensorDbStats, sensor_db_source
+from loaders.sources.sensor_db import SensorDbStats, rejected, sensor_db_source
 from loaders.sources.sensor_db.mapping import load_mapping
 
 # What the warehouse looks up in raw.scada_measurements: the days a load replaces (dlt's
@@ -62,7 +63,8 @@ def load_sensor_db(
         configured_turbines=park_config.load_turbines(park.turbines) if park.turbines else None,
         turbines_file=str(park.turbines.relative_to(park.folder)) if park.turbines else "",
     )
-    land(pipeline, source, "sensor_db", loader_file_format=sensor_file_format())
+    info = land(pipeline, source, "sensor_db", loader_file_format=sensor_file_format())
+    superseded, fully_rejected = _follow_source(settings, stats, start, end, info.loads_ids)
     _index_raw_measurements(settings)
     mapped = load_mapping(Path(mapping_file), park.timestamp_format, park.turbine_id)
     empty = empty_signals(settings, mapped.canonical_signals, start, end)
@@ -96,8 +98,50 @@ def load_sensor_db(
         }
     if stats.tables_skipped:
         details["tables_skipped"] = stats.tables_skipped
-    outcome = SourceOutcome("sensor_db", ok=True, rows=row_counts(pipeline), details=details)
+    details["rejected_rows_superseded"] = superseded
+    error = None
+    if fully_rejected:
+        details["fully_rejected_windows"] = [list(window) for window in fully_rejected]
+        error = rejected.windows_message(fully_rejected, rejected.MEASUREMENTS.rejected)
+        logs.event("sensor_db", error, level="error")
+    outcome = SourceOutcome(
+        "sensor_db", ok=error is None, rows=row_counts(pipeline), details=details, error=error
+    )
     return outcome.add_pending_notes(notes)
+
+
+def _follow_source(
+    settings: Settings,
+    stats: SensorDbStats,
+    start: datetime,
+    end: datetime,
+    load_ids: list[str],
+) -> tuple[dict[str, int], list[tuple[str, str, int]]]:
+    """After the load: the earlier rejected rows it supersedes removed, per rejected table
+    (sensor_db/rejected.py), and the (turbine, day) windows none of whose rows landed."""
+    tables = [(rejected.MEASUREMENTS, settings.sensor_table)]
+    if "alarms" not in stats.tables_skipped:
+        tables.append((rejected.ALARMS, settings.sensor_alarm_table))
+    superseded: dict[str, int] = {}
+    connection = warehouse.connect(settings, "loader")
+    try:
+        for table, source_table in tables:
+            removed = rejected.purge_superseded(
+                connection, table, source_table, (start.date(), end.date()), load_ids
+            )
+            if removed:
+                superseded[table.rejected] = removed
+                logs.event(
+                    "sensor_db",
+                    f"{removed:,} rejected rows of {source_table} read again: removed from "
+                    f"raw.{table.rejected}",
+                )
+        fully_rejected = rejected.fully_rejected_windows(
+            connection, settings.sensor_table, stats.rejected_windows
+        )
+    finally:
+        connection.close()
+    return superseded, fully_rejected
 
 
 def empty_signals(

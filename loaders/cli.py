@@ -428,7 +428,38 @@ def _parser() -> argparse.ArgumentParser:
     )
     inspect.add_argument("--to", dest="date_to", type=_day, help="sensor_db: last day")
     inspect.add_argument("--json", action="store_true", help="one JSON document")
+    catalogue = commands.add_parser(
+        "alarm-catalogue",
+        help="write a park's reference/alarm_codes.csv from a maker's alarm catalogue, "
+        "as its alarm_catalogue.yaml says",
+    )
+    catalogue.add_argument("file", help="the maker's catalogue (CSV or JSON)")
+    catalogue.add_argument(
+        "--park", help="the park's configuration folder (default: the park_config setting)"
+    )
+    catalogue.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 if alarm_codes.csv is not what the catalogue gives",
+    )
     return parser
+
+
+def command_alarm_catalogue(args: argparse.Namespace, settings: Settings) -> int:
+    """The generated alarm_codes.csv written (or, with --check, compared)."""
+    from loaders.onboarding import alarm_catalogue
+
+    park = Path(args.park) if args.park else settings.park_folder
+    try:
+        target, same = alarm_catalogue.write(Path(args.file), park, check=args.check)
+    except park_config.ParkConfigError as error:
+        print(f"python -m loaders alarm-catalogue: {error}", file=sys.stderr)
+        return 2
+    if args.check:
+        print(f"{target}: {'up to date' if same else 'differs from what the catalogue gives'}")
+        return 0 if same else 1
+    print(f"{target}: {'unchanged' if same else 'written'}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -446,6 +477,8 @@ def main(argv: list[str] | None = None) -> int:
         from loaders.explore import launch  # Streamlit is imported only for this command
 
         return launch(settings, args.port)
+    if args.command == "alarm-catalogue":
+        return command_alarm_catalogue(args, settings)
     if args.command == "install-elementary":
         from loaders.reports import elementary
 

@@ -63,7 +63,7 @@
 
 {% macro scada_alarms_columns() -%}
 {{ return({
-    'source_row_id': 'bigint', 'turbine_id': 'text', 'alarm_code': 'bigint',
+    'source_row_id': 'bigint', 'turbine_id': 'text', 'alarm_code': 'text',
     'started_at': 'timestamptz', 'ended_at': 'timestamptz',
     'acknowledged_by_pseudonym': 'text', 'started_date': 'date', '_source_table': 'text',
     '_dlt_load_id': 'text', '_dlt_id': 'text',

@@ -21,7 +21,6 @@ What differs from the main project, and why:
 from __future__ import annotations
 
 import os
-
 from pathlib import Path
 from typing import Any
 

@@ -46,7 +46,6 @@ from loaders.sources.sensor_db.frames import (
     regroup_by_timestamp,
     rejected_rows,
     reload_days,
-    to_numbers,
     to_utc,
     unplaceable,
     wide_chunk,
@@ -98,6 +97,9 @@ DELETE_INSERT = {"disposition": "merge", "strategy": "delete-insert"}
 MEASUREMENT_RELOAD_KEY = ("measured_date", "_source_table")
 ALARM_RELOAD_KEY = ("started_date", "_source_table")
 ALARM_COLUMN_HINTS = {
+    # text whatever the source column's type: a controller's code may be "FL-2314" or a
+    # remark, and a catalogue matches codes as written (docs/sources.md)
+    "alarm_code": {"data_type": "text", "nullable": False},
     "ended_at": {"data_type": "timestamp", "nullable": True},
     "acknowledged_by_pseudonym": {"data_type": "text", "nullable": True},
 }
@@ -381,22 +383,41 @@ def _pandas_items(
         )
 
 
+def alarm_code_text(value: object) -> str | None:
+    """An alarm code as the catalogue matches it: the text as written, trimmed; a number
+    as its digits (an INTEGER column with nulls reaches pandas as floats: 1001.0 is the
+    code "1001"). None when there is no code. Text, not integers, because controllers
+    and operators write codes such as "FL-2314" or a remark, and leading zeros or letters
+    are part of a code."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return None
+    if isinstance(value, bool | np.bool_):
+        return str(value)
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="replace")
+    text = str(value).strip()
+    return text or None
+
+
 def _alarm_reasons(
     frame: pd.DataFrame,
     turbines: pd.Series,
     started: pd.Series,
     ended: pd.Series,
     codes: pd.Series,
-    bad_code: pd.Series,
 ) -> pd.Series:
-    """Why each alarm row cannot be loaded; empty when it can."""
+    """Why each alarm row cannot be loaded; empty when it can. Any text is a code: one the
+    park's catalogue lacks is held aside by dbt (quality_held_aside), not rejected here."""
     problems = [
         (started.isna(), "started_at_utc missing or not parseable"),
         (unplaceable(frame["started_at_utc"]) & started.notna(), f"started_at_utc: {UNPLACEABLE}"),
         (ended.isna() & frame["ended_at_utc"].notna(), "ended_at_utc not parseable"),
         (turbines.isna() | (turbines == ""), "turbine id missing"),
         (has_control_character(turbines), "turbine id holds a control character"),
-        (bad_code | codes.isna() | (codes.fillna(0) % 1 != 0), "alarm_code not an integer"),
+        (codes.isna(), "alarm_code missing"),
+        (has_control_character(codes), "alarm_code holds a control character"),
         (pd.to_numeric(frame["id"], errors="coerce").isna(), "id missing"),
     ]
     return reasons_for(frame.index, problems)
@@ -502,8 +523,8 @@ def sensor_db_source(
         series = pd.DataFrame({"turbine": turbines})
         started = to_utc(frame["started_at_utc"], "UTC", series)
         ended = to_utc(frame["ended_at_utc"], "UTC", series)
-        codes, bad_code = to_numbers(frame["alarm_code"])
-        reasons = _alarm_reasons(frame, turbines, started, ended, codes, bad_code)
+        codes = frame["alarm_code"].map(alarm_code_text).astype("string")
+        reasons = _alarm_reasons(frame, turbines, started, ended, codes)
         rejected = reasons != ""
         window = (started >= pd.Timestamp(start, tz="UTC")) & (
             started < pd.Timestamp(end, tz="UTC")
@@ -515,7 +536,7 @@ def sensor_db_source(
                 {
                     "source_row_id": int(frame.at[index, "id"]),
                     "turbine_id": str(turbines[index]),
-                    "alarm_code": int(codes[index]),
+                    "alarm_code": str(codes[index]),
                     "started_at": started[index].to_pydatetime(),
                     "ended_at": None if pd.isna(ended[index]) else ended[index].to_pydatetime(),
                     "acknowledged_by_pseudonym": pseudonymiser.token(

@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
+import dlt
 import psycopg2
 import sqlalchemy as sa
 from psycopg2 import sql
@@ -29,6 +30,7 @@ RAW_MEASUREMENT_INDEXES = {
 }
 # The columns those look-ups and dbt's reads of the window filter or group on: the only
 # ones whose statistics change a plan (the signals are read, never searched).
+SCHEMA_NAME = "sensor_db"  # dlt's schema: the source's name
 RAW_MEASUREMENT_STATISTICS = "measured_date, _source_table, _dlt_load_id, turbine_id, measured_at"
 
 
@@ -46,6 +48,7 @@ def load_sensor_db(
     mapping_file = sensor_mapping_file(settings)
     park = park_config.park_of(settings)
     pipeline, notes = dlt_pipeline(settings, "sensor_db")  # finishes a pending package first
+    alarm_codes_as_text(settings, pipeline)
     window_is_new = _window_is_new(settings, start, end)
     source = sensor_db_source(
         url=settings.sensor_db_url,
@@ -142,6 +145,44 @@ def _follow_source(
     finally:
         connection.close()
     return superseded, fully_rejected
+
+
+class AlarmCodesNotMigrated(RuntimeError):
+    """raw.scada_alarms still holds alarm codes as integers: bootstrap migrates it."""
+
+
+def alarm_codes_as_text(settings: Settings, pipeline: dlt.Pipeline) -> None:
+    """dlt's schema of a warehouse loaded before alarm codes were text says bigint, and dlt
+    refuses to change a column's type (it would stop every later load of the alarms).
+    Once bootstrap has made the column text (scripts/bootstrap/05_migrations.sql), dlt's
+    schema is told so here; before, the load stops with what to run."""
+    schema = pipeline.schemas[SCHEMA_NAME] if SCHEMA_NAME in pipeline.schemas else None
+    column = (
+        schema.tables.get("scada_alarms", {}).get("columns", {}).get("alarm_code")
+        if schema is not None
+        else None
+    )
+    if schema is None or column is None or column.get("data_type") == "text":
+        return
+    connection = warehouse.connect(settings, "loader")
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "select data_type from information_schema.columns where table_schema = 'raw'"
+                " and table_name = 'scada_alarms' and column_name = 'alarm_code'"
+            )
+            found = cursor.fetchone()
+    finally:
+        connection.close()
+    if found is not None and found[0] != "text":
+        raise AlarmCodesNotMigrated(
+            f"raw.scada_alarms.alarm_code is {found[0]}, alarm codes are text now: run "
+            "`python -m loaders bootstrap` once (it migrates the column), then "
+            "`python -m loaders rebuild --full` (docs/operations.md)"
+        )
+    column["data_type"] = "text"
+    pipeline.schemas.save_schema(schema)
+    logs.event("sensor_db", "dlt's schema of raw.scada_alarms: alarm_code is text now")
 
 
 def empty_signals(

@@ -12,7 +12,7 @@ renamed as (
         -- keys
         source_row_id,
         turbine_id,
-        alarm_code::integer as alarm_code,
+        alarm_code::text as alarm_code,
 
         -- timestamps
         started_at,

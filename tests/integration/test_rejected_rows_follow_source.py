@@ -106,7 +106,7 @@ def test_corrected_sensor_rows_and_alarms_supersede_their_rejected_rows(park: Se
     source(
         park,
         "insert into alarm_event (turbine_id, alarm_code, started_at_utc) "
-        "values ('MTC-T01', 'E-12', '2025-10-01 06:00:00')",
+        "values ('MTC-T01', '   ', '2025-10-01 06:00:00')",  # blanks: no code
     )
     (alarm,) = source(park, "select max(id) from alarm_event")[0]
 
@@ -120,7 +120,7 @@ def test_corrected_sensor_rows_and_alarms_supersede_their_rejected_rows(park: Se
     source(park, "update scada_10min set WMET_HorWdSpd = 7.5 where id = ?", (not_a_number,))
     source(park, "update scada_10min set ts_utc = ? where id = ?", (stamp, unplaceable))
     source(park, "update scada_10min set WTUR_W = 'n/d' where id = ?", (still_wrong,))
-    source(park, "update alarm_event set alarm_code = 12 where id = ?", (alarm,))
+    source(park, "update alarm_event set alarm_code = 1001 where id = ?", (alarm,))
 
     second = load(park)
 

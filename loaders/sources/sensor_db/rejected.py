@@ -89,7 +89,18 @@ def purge_superseded(
                 params,
             )
             deleted += cursor.rowcount
-        # the source rows these loads read: rejected again, or landed
+        # the source rows these loads read: rejected again, or landed (reading what a
+        # backfill landed costs seconds: not when no earlier rejected row is left)
+        cursor.execute(
+            sql.SQL(
+                "select exists (select from {rejected} where _source_table = %(table)s "
+                "and not _dlt_load_id = any(%(loads)s))"
+            ).format(rejected=rejected),
+            params,
+        )
+        if not cursor.fetchone()[0]:
+            connection.commit()
+            return deleted
         read_in = [rejected]
         if "source_row_id" in _columns(cursor, table.clean):
             read_in.append(sql.Identifier(RAW_DATASET, table.clean))

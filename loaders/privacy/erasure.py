@@ -293,10 +293,12 @@ def _scrub_outputs(settings: Settings, tokens: list[str], dry_run: bool) -> int:
 
 def _pending_package_files(settings: Settings) -> int:
     """dlt's packages not yet loaded (a load interrupted): they may hold the tokens and are
-    loaded by the next run, so they are not deleted here; the report says so."""
+    loaded by the next run, so they are not deleted here; the report says so. Only files
+    inside a package folder count: dlt keeps a `.version` marker in each of its storage
+    folders, which made every erasure report a pending load that did not exist."""
     root = Path(settings.dlt_dir) / settings.database
-    pending = [*root.glob("*/load/new/**/*"), *root.glob("*/load/normalized/**/*")]
-    pending += root.glob("*/normalize/**/*")
+    stages = ("load/new", "load/normalized", "normalize/extracted")
+    pending = [path for stage in stages for path in root.glob(f"*/{stage}/*/**/*")]
     return sum(1 for path in pending if path.is_file())
 
 

@@ -5,7 +5,10 @@ The periods are the controller's decisions, so they are configuration: `retentio
 beside this module (or the file named by the `retention_policy` setting), one line per
 target with the reason. A table target is `schema.table` with the column its age is read
 from (`_dlt_load_id`: when it was loaded) and an action, `delete` (the rows go) or
-`null <column> ...` (the rows stay, the personal columns are emptied). A folder target
+`null <column> ...` (the rows stay, the personal columns are emptied; a column the table
+does not have yet is skipped). A rule for a `raw` table applies to its copy in
+`raw_staging` too: dlt keeps there the rows of the table's last merge load, tokens
+included, so a purge of `raw` alone left them past their period. A folder target
 names settings in braces (`{csv_inbox}/archive`) and one of: `delete files` (files older
 than the period, by modification time), `delete load packages` (dlt's finished packages),
 `delete log lines` (lines of the JSON-lines log older than the period), `delete run pages`
@@ -34,6 +37,8 @@ from loaders.settings import Settings
 from loaders.warehouse import connect
 
 POLICY_FILE = Path(__file__).with_name("retention.csv")
+# dlt's merge scratch copies of raw tables: a raw table's rule applies to its copy too
+SCRATCH_SCHEMAS = {"raw": "raw_staging"}
 FOLDER_ACTIONS = ("delete files", "delete load packages", "delete log lines", "delete run pages")
 KEPT_REPORT_FOLDERS = frozenset({"latest"})
 
@@ -149,35 +154,54 @@ def _age_expression(column: str) -> sql.Composable:
 
 
 def _purge_table(settings: Settings, rule: Rule, cutoff: datetime, dry_run: bool) -> int:
-    """As the loader, which owns raw. A table that does not exist yet has nothing to purge."""
+    """As the loader, which owns raw (and dlt's scratch copy of it, SCRATCH_SCHEMAS). A table
+    that does not exist yet has nothing to purge."""
     schema, table = rule.target.split(".", 1)
-    target = sql.Identifier(schema, table)
-    old = sql.SQL("{} < %(cutoff)s").format(_age_expression(rule.age_from))
+    schemas = [schema, *([SCRATCH_SCHEMAS[schema]] if schema in SCRATCH_SCHEMAS else [])]
     connection = connect(settings, "loader")
     try:
         with connection, connection.cursor() as cursor:
-            cursor.execute("select to_regclass(%s)", (f'"{schema}"."{table}"',))
-            if cursor.fetchone()[0] is None:
-                return 0
-            if rule.action == "delete":
-                where = old
-                statement = sql.SQL("delete from {} where ").format(target) + where
-            else:
-                columns = [sql.Identifier(c) for c in rule.action.split()[1:]]
-                held = sql.SQL(" or ").join(sql.SQL("{} is not null").format(c) for c in columns)
-                where = old + sql.SQL(" and (") + held + sql.SQL(")")
-                emptied = sql.SQL(", ").join(sql.SQL("{} = null").format(c) for c in columns)
-                statement = sql.SQL("update {} set {} where ").format(target, emptied) + where
-            if dry_run:
-                cursor.execute(
-                    sql.SQL("select count(*) from {} where ").format(target) + where,
-                    {"cutoff": cutoff},
-                )
-                return int(cursor.fetchone()[0])
-            cursor.execute(statement, {"cutoff": cutoff})
-            return cursor.rowcount
+            return sum(_purge_one(cursor, name, table, rule, cutoff, dry_run) for name in schemas)
     finally:
         connection.close()
+
+
+def _purge_one(
+    cursor,  # noqa: ANN001
+    schema: str,
+    table: str,
+    rule: Rule,
+    cutoff: datetime,
+    dry_run: bool,
+) -> int:
+    cursor.execute(
+        "select column_name::text from information_schema.columns "
+        "where table_schema = %s and table_name = %s",
+        (schema, table),
+    )
+    present = {name for (name,) in cursor.fetchall()}
+    if not present:
+        return 0  # no such table (yet)
+    target = sql.Identifier(schema, table)
+    old = sql.SQL("{} < %(cutoff)s").format(_age_expression(rule.age_from))
+    if rule.action == "delete":
+        where = old
+        statement = sql.SQL("delete from {} where ").format(target) + where
+    else:
+        columns = [sql.Identifier(c) for c in rule.action.split()[1:] if c in present]
+        if not columns:
+            return 0
+        held = sql.SQL(" or ").join(sql.SQL("{} is not null").format(c) for c in columns)
+        where = old + sql.SQL(" and (") + held + sql.SQL(")")
+        emptied = sql.SQL(", ").join(sql.SQL("{} = null").format(c) for c in columns)
+        statement = sql.SQL("update {} set {} where ").format(target, emptied) + where
+    if dry_run:
+        cursor.execute(
+            sql.SQL("select count(*) from {} where ").format(target) + where, {"cutoff": cutoff}
+        )
+        return int(cursor.fetchone()[0])
+    cursor.execute(statement, {"cutoff": cutoff})
+    return cursor.rowcount
 
 
 def _older(path: Path, cutoff: datetime) -> bool:

@@ -139,6 +139,33 @@ def test_an_interval_end_before_its_start_in_the_repeated_hour_is_the_second_one
     assert row["ended_at"] == utc(2025, 10, 26, 1, 10)  # 02:10 CET, the second 02:10
 
 
+def test_a_word_where_a_date_or_number_belongs_is_a_token_and_is_not_quoted() -> None:
+    """A name written in the wrong column of a row of the header's shape: the column is
+    known and not personal, yet the cell is tokenised in the rejected line and left out of
+    the reason (which reaches a quality mart and the quality page); a mistyped value is
+    still quoted, for the source owner to find it."""
+    from loaders.privacy.pseudonymise import Pseudonymiser
+    from loaders.settings import load_settings
+    from loaders.sources.production_csv import _parse_row, _rejected_line
+    from loaders.sources.production_csv.specs import specs_of
+
+    spec = next(s for s in specs_of(load_settings()) if s.table == "maintenance_log")
+    positions = {column.target: index for index, column in enumerate(spec.columns)}
+    key = Pseudonymiser("unit-test-key-" + "0" * 32)
+    named = ["M-1", "T1", "Éloïse Quintard", "", "Corrective", "rotor", "Pale", "", ""]
+    _, problems = _parse_row(spec, positions, named, len(named))
+    assert problems == [
+        "Début: not a date and time: a text, not quoted (it may name someone; the rejected "
+        "line holds its token)"
+    ]
+    line = _rejected_line(spec, positions, named, len(named), key, ";")
+    assert line == f"M-1;T1;{key.token('Éloïse Quintard')};;Corrective;rotor;Pale;;"
+    mistyped = ["M-2", "T1", "32/10/2025 08:00", "n/a", "Corrective", "rotor", "Pale", "", ""]
+    _, problems = _parse_row(spec, positions, mistyped, len(mistyped))
+    assert "'32/10/2025 08:00'" in problems[0] and "'n/a'" in problems[1]
+    assert _rejected_line(spec, positions, mistyped, len(mistyped), key, ";") == ";".join(mistyped)
+
+
 def test_file_inspection_hashes_and_finds_the_encoding(tmp_path) -> None:  # noqa: ANN001
     import hashlib
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,10 @@ from loaders.sources.production_csv.specs import (
 
 BATCH_ROWS = 10_000
 PROGRESS_ROWS = 100_000
+# Three letters in a row: a word, so possibly a name or an e-mail address; a mistyped
+# number or date ("12,5,3", "32/10/2025", "n/a", "12h30") has none.
+_WORD = re.compile(r"[^\W\d_]{3,}")
+_KIND_WORDS = {"number": "number", "date": "date", "datetime": "date and time"}
 __all__ = ["EXPORT_TABLES", "CsvStats", "production_csv_source"]
 
 
@@ -51,7 +56,11 @@ class CsvStats:
     to_archive: dict[str, inbox.InboxFile] = field(default_factory=dict)
     to_refuse: dict[str, inbox.InboxFile] = field(default_factory=dict)
 
-    def refuse(self, file: inbox.InboxFile, reason: str) -> None:
+    # name -> what only the reason file beside the refused file says (it may quote the
+    # file's content, so it stays with the file, never in the run's errors or logs)
+    refused_details: dict[str, str] = field(default_factory=dict)
+
+    def refuse(self, file: inbox.InboxFile, reason: str, detail: str = "") -> None:
         """The file is refused as a whole: its counts go, it is moved to refused/ after
         the load (and any of its rows already handed on are deleted then)."""
         for counts in (self.rows_read, self.rows_loaded, self.rows_rejected):
@@ -59,6 +68,8 @@ class CsvStats:
         self.loaded_files.pop(file.name, None)
         self.to_archive.pop(file.name, None)
         self.refused_files[file.name] = reason
+        if detail:
+            self.refused_details[file.name] = detail
         self.to_refuse[file.name] = file
 
     # name -> headers no spec column names, kept in the rows' _extra_columns
@@ -76,7 +87,15 @@ class CsvStats:
 
 
 class RefusedFileError(ValueError):
-    """The file as a whole cannot be loaded (unknown header, missing columns)."""
+    """The file as a whole cannot be loaded (unknown header, missing columns). `detail`
+    quotes the file (its first line) for the reason file beside it only: the message goes
+    to the run's errors, the audit trail, the logs and the quality page, which must never
+    hold a cell of a file, since a file without header puts a data line (a technician's
+    name) where the header should be."""
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail
 
 
 def _position(column: Column, positions: dict[str, int]) -> int | None:
@@ -130,8 +149,10 @@ def match_spec(
     if best is None:
         known = ", ".join(spec.name or spec.table for spec in specs)
         raise RefusedFileError(
-            f"{path.name}: header shares no column with any known export ({known}): "
-            f"{', '.join(header)}"
+            f"{path.name}: header shares no column with any known export ({known}); its "
+            f"first line ({len(header)} cells, maybe data: a file without header) is "
+            "quoted in the refused file's .reason.txt only",
+            detail=f"first line as read: {', '.join(header)}",
         )
     _, spec, missing = best
     raise RefusedFileError(
@@ -165,7 +186,7 @@ def _parse_row(
                 text = column.derive([fields[i] for i in index])
             value = column.parse(text)
         except parsing.FieldError as error:
-            problems.append(str(error))
+            problems.append(_problem(column, text, error))
             continue
         if value is None and column.required:
             problems.append(f"{column.header}: required value is blank")
@@ -180,6 +201,30 @@ def _parse_row(
             if end_column.is_repeated_local_time(fields[index]):
                 row[end_key] = end_column.parse(fields[index], fold=1)
     return row, problems
+
+
+def _may_name_someone(column: Column, text: str) -> bool:
+    """A cell of a number or date column holding a word it cannot be read as: a name or
+    an e-mail written in the wrong column is as likely as a typo. Such a cell is kept as
+    a token in the rejected line and is not quoted in the reason (the reason reaches the
+    quality marts and the quality page, and is kept as long as the rejected line)."""
+    if column.kind == "text" or not _WORD.search(text):
+        return False
+    try:
+        column.parse(text)
+    except parsing.FieldError:
+        return True
+    return False  # a date written with a month's name
+
+
+def _problem(column: Column, text: str, error: parsing.FieldError) -> str:
+    """The reason a value is refused, quoting the value unless it may name someone."""
+    if not _may_name_someone(column, text):
+        return str(error)
+    return (
+        f"{column.header}: not a {_KIND_WORDS[column.kind]}: a text, not quoted (it may "
+        "name someone; the rejected line holds its token)"
+    )
 
 
 def _harmless(text: str) -> bool:
@@ -210,9 +255,11 @@ def _rejected_line(
     another shape no cell's meaning is known, so only blanks and dates stay."""
     if len(fields) == width:
         clear = {
-            positions[column.target]
+            index
             for column in spec.columns
-            if not column.personal and isinstance(positions.get(column.target), int)
+            if not column.personal
+            and isinstance(index := positions.get(column.target), int)
+            and not _may_name_someone(column, fields[index])
         }
         cells = [
             cell if index in clear else (pseudonymiser.token(cell) or "")
@@ -451,7 +498,7 @@ def production_csv_source(
                         create_table_variant=True,
                     )
             except RefusedFileError as error:
-                stats.refuse(file, str(error))
+                stats.refuse(file, str(error), error.detail)
                 logs.event("production_csv", f"refused {error}", level="warning")
                 continue
             except Exception as error:  # noqa: BLE001 - one file must not stop the others

@@ -104,7 +104,10 @@ def load_production_csv(settings: Settings, pseudonymiser: Pseudonymiser) -> Sou
         for file in stats.to_archive.values():
             csv_inbox.archive(inbox_dir, file)
         for name, file in stats.to_refuse.items():
-            moved = csv_inbox.refuse(inbox_dir, file, stats.refused_files[name])
+            reason = "\n".join(
+                filter(None, (stats.refused_files[name], stats.refused_details.get(name)))
+            )
+            moved = csv_inbox.refuse(inbox_dir, file, reason)
             logs.event("production_csv", f"{name} moved to {moved.parent.name}/{moved.name}")
     finally:
         csv_inbox.clear_reading(inbox_dir)

@@ -105,6 +105,33 @@ def _park_warehouse(
         warehouse.drop_database(isolated)
 
 
+@contextmanager
+def fuhrlander_warehouse(
+    settings: Settings, work: Path, name: str, sensor_db: Path
+) -> Iterator[Settings]:
+    """Settings of a warehouse of its own (`<test database>_<name>`, dropped on exit) for the
+    example park config/fuhrlander_fl2500 on the SQLite historian `sensor_db` (its tables
+    `scada` and `alarm_event`, no registry: the turbines come from the configuration)."""
+    isolated = replace(
+        settings,
+        database=f"{settings.database}_{name}",
+        dlt_dir=str(work / "dlt"),
+        dbt_target_dir=str(work / "dbt_target"),
+        park_config="config/fuhrlander_fl2500",
+        sensor_db_url=f"sqlite:///{sensor_db}",
+        sensor_table="scada",
+        sensor_turbine_table="",
+        sensor_alarm_table="alarm_event",
+        sensor_mapping="",
+        sensor_lookback_days=0,
+    )
+    warehouse.bootstrap(isolated)
+    try:
+        yield isolated
+    finally:
+        warehouse.drop_database(isolated)
+
+
 def copy_database(settings: Settings, target: str) -> None:
     """CREATE DATABASE ... TEMPLATE: a file-level copy of the settings' database (needs no
     other session connected to it, hence the retries)."""

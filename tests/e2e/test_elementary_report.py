@@ -11,9 +11,9 @@ when that folder is absent. Not in the repository itself: a run elsewhere in the
 
 One run on a copy of the session's demo warehouse whose weather stopped on STALE_FROM
 (as if the API had gone quiet): `pipeline.build_only` over the demo month (Elementary's
-models and monitors selected: the demo's models are there already), from the
-repository folder with a relative WINDFARM_DBT_PROJECT_DIR (the documented setting that
-used to break `edr report`) read from the mirror's root, and every HTTP(S) request of dbt and edr sent to a proxy on
+models and monitors selected: the demo's models are there already), started from the
+mirror's root with a relative WINDFARM_DBT_PROJECT_DIR (the documented setting that used
+to break `edr report`), and every HTTP(S) request of dbt and edr sent to a proxy on
 loopback that answers none and records them: there must be none.
 """
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import pytest
+from conftest import fuhrlander_warehouse
 from warehouse_sql import query, scalar
 
 from loaders import warehouse
@@ -54,21 +54,8 @@ def old_warehouse(
     settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Settings]:
     work = tmp_path_factory.mktemp("alarm_migration")
-    isolated = replace(
-        settings,
-        database=f"{settings.database}_alarm_migration",
-        dlt_dir=str(work / "dlt"),
-        park_config="config/fuhrlander_fl2500",
-        sensor_db_url=f"sqlite:///{work / 'sensor.db'}",
-        sensor_table="scada",
-        sensor_turbine_table="",
-        sensor_alarm_table="alarm_event",
-        sensor_mapping="",
-        sensor_lookback_days=0,
-    )
-    warehouse.bootstrap(isolated)
-    yield isolated
-    warehouse.drop_database(isolated)
+    with fuhrlander_warehouse(settings, work, "alarm_migration", work / "sensor.db") as isolated:
+        yield isolated
 
 
 def test_bootstrap_migrates_integer_alarm_codes_to_text(old_warehouse: Settings) -> None:

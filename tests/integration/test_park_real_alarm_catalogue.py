@@ -20,13 +20,12 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing
-from dataclasses import replace
 from datetime import date
 
 import pytest
+from conftest import fuhrlander_warehouse
 from warehouse_sql import query, scalar
 
-from loaders import warehouse
 from loaders.onboarding import alarm_catalogue
 from loaders.privacy.pseudonymise import Pseudonymiser
 from loaders.settings import PROJECT_ROOT, Settings
@@ -93,22 +92,8 @@ def fuhrlander(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> 
             " acknowledged_by) values (?, ?, ?, ?, 'Ana Operadora')",
             ALARMS,
         )
-    isolated = replace(
-        settings,
-        database=f"{settings.database}_fuhrlander",
-        dlt_dir=str(work / "dlt"),
-        dbt_target_dir=str(work / "dbt_target"),
-        park_config="config/fuhrlander_fl2500",
-        sensor_db_url=f"sqlite:///{sensor}",
-        sensor_table="scada",
-        sensor_turbine_table="",
-        sensor_alarm_table="alarm_event",
-        sensor_mapping="",
-        sensor_lookback_days=0,
-    )
-    warehouse.bootstrap(isolated)
-    yield isolated
-    warehouse.drop_database(isolated)
+    with fuhrlander_warehouse(settings, work, "fuhrlander", sensor) as isolated:
+        yield isolated
 
 
 def test_the_committed_catalogue_is_what_the_real_file_gives() -> None:

@@ -278,6 +278,22 @@ def _written(settings: Settings, work: Path) -> list[Path]:
     return [path for path in paths if path.exists()]
 
 
+def _nothing_of_the_person_but_clear_files(
+    settings: Settings, work: Path, tokens: list[str]
+) -> set[str]:
+    """After an erasure or a purge, with the deliverable's dump made again: neither the
+    product's scan nor the independent search finds her tokens or her name in a table or
+    a file; returns the files (relative to `work`) still holding her name in clear."""
+    _dump(settings, work)
+    found = leakscan.scan_database(settings, [*tokens, *PERSON])
+    assert found == [], _listed(found)
+    found = leakscan.scan_paths(_written(settings, work), [*tokens, *PERSON])
+    assert found == [], _listed(found)
+    assert _tables_holding(settings, [*tokens, CLEAR_BYTES.decode()]) == {}
+    assert _files_holding(work, [token.encode() for token in tokens]) == set()
+    return _files_holding(work, [CLEAR_BYTES])
+
+
 def test_a_the_name_is_only_where_the_design_keeps_it(planted: Planted) -> None:
     settings, work = planted.settings, planted.work
     assert planted.run.returncode in (0, 2), planted.run.stdout + planted.run.stderr
@@ -347,15 +363,7 @@ def test_b_after_the_erasure_no_token_or_clear_name_remains(
         for line in erased.stdout.splitlines()
         if "SOURCE still holds the person in clear" in line
     }
-    _dump(settings, work)
-
-    found = leakscan.scan_database(settings, [*tokens, *PERSON])
-    assert found == [], _listed(found)
-    found = leakscan.scan_paths(_written(settings, work), [*tokens, *PERSON])
-    assert found == [], _listed(found)
-    assert _tables_holding(settings, [*tokens, CLEAR_BYTES.decode()]) == {}
-    assert _files_holding(work, [token.encode() for token in tokens]) == set()
-    clear = _files_holding(work, [CLEAR_BYTES])
+    clear = _nothing_of_the_person_but_clear_files(settings, work, tokens)
     assert {path for path in clear if not _kept_by_design(path)} == set()
     in_inbox = {path for path in clear if path.startswith("park/inbox/")}
     assert in_inbox and {str(work / path) for path in in_inbox} <= named
@@ -380,12 +388,5 @@ def test_c_after_retention_nothing_of_the_person_remains(planted: Planted, tmp_p
     )
 
     assert report.errors == {}, report.errors
-    _dump(settings, work)
-    found = leakscan.scan_database(settings, [*tokens, *PERSON])
-    assert found == [], _listed(found)
-    found = leakscan.scan_paths(_written(settings, work), [*tokens, *PERSON])
-    assert found == [], _listed(found)
-    assert _tables_holding(settings, [*tokens, CLEAR_BYTES.decode()]) == {}
-    assert _files_holding(work, [token.encode() for token in tokens]) == set()
-    clear = _files_holding(work, [CLEAR_BYTES])
+    clear = _nothing_of_the_person_but_clear_files(settings, work, tokens)
     assert clear == {"park/sources/sensor.db"}  # the source system only

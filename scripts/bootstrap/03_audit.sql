@@ -69,13 +69,39 @@ create table if not exists audit.erasure_log (
 alter table audit.erasure_log owner to windfarm_owner;
 
 -- A closed row is history: refuse to change it, whoever asks (superusers included, unless
--- they disable the trigger, which PostgreSQL's own log records).
+-- they disable the trigger, which PostgreSQL's own log records). One exception, for the
+-- administrator's archival (`python -m loaders audit-archive`, docs/security.md): a DELETE
+-- of a row or link that a recorded archive covers (audit.chain_archives, whose own row is
+-- inserted first in the same transaction). A row is covered when it has links and all of
+-- them are at or below the archive's last link; everything else stays refused.
 create or replace function audit.refuse_rewrite() returns trigger
 language plpgsql as $$
+declare
+    archived_through bigint;
 begin
     if tg_table_name = 'pipeline_runs' and tg_op = 'UPDATE' then
         if old.ended_at is null then
             return new;  -- closing its own open run
+        end if;
+    end if;
+    if tg_op = 'DELETE' and tg_level = 'ROW' then
+        select max(archive.through_link_id) into archived_through
+          from audit.chain_archives as archive;
+        if tg_table_name = 'audit_chain' then
+            if old.link_id <= archived_through then
+                return old;
+            end if;
+        elsif exists (
+            select 1 from audit.audit_chain as link
+             where link.table_name = tg_table_name
+               and link.row_key = audit.row_key(tg_table_name, to_jsonb(old))
+        ) and not exists (
+            select 1 from audit.audit_chain as link
+             where link.table_name = tg_table_name
+               and link.row_key = audit.row_key(tg_table_name, to_jsonb(old))
+               and link.link_id > coalesce(archived_through, 0)
+        ) then
+            return old;
         end if;
     end if;
     raise exception 'audit.%: % refused, audit rows are append-only once closed',
@@ -112,13 +138,34 @@ create or replace trigger privacy_log_is_final
 before update on audit.privacy_log
 for each row execute function audit.refuse_rewrite();
 
+-- Archives of the audit trail's oldest part (`python -m loaders audit-archive`, an
+-- administrator's command under the DPO's decision, docs/gdpr.md "Retention"): which links
+-- went to which file (its SHA-256), so that the chain left in the database starts from a
+-- recorded hash instead of the genesis, and the file can be checked against it later.
+create table if not exists audit.chain_archives (
+    archived_at timestamptz not null default now(),
+    reference text not null,
+    executed_by text not null default current_user,
+    run_by text,
+    through_link_id bigint not null,
+    through_hash text not null,
+    first_previous_hash text not null,
+    rows jsonb not null,
+    file_name text not null,
+    file_sha256 text not null
+);
+alter table audit.chain_archives owner to windfarm_owner;
+create or replace trigger chain_archives_are_final
+before update on audit.chain_archives
+for each row execute function audit.refuse_rewrite();
+
 -- No deletion and no truncation, whoever asks.
 do $$
 declare
     audited text;
 begin
     foreach audited in array array[
-        'pipeline_runs', 'dbt_run_results', 'erasure_log', 'privacy_log'
+        'pipeline_runs', 'dbt_run_results', 'erasure_log', 'privacy_log', 'chain_archives'
     ] loop
         execute format(
             'create or replace trigger %I before delete on audit.%I '
@@ -148,6 +195,8 @@ create table if not exists audit.audit_chain (
     chain_hash text not null
 );
 alter table audit.audit_chain owner to windfarm_owner;
+-- A row's links, found by the archival's DELETE check (audit.refuse_rewrite) per row.
+create index if not exists audit_chain_row on audit.audit_chain (table_name, row_key);
 
 -- The digest of an audit row: its JSON without nulls (a column added later, empty in old
 -- rows, changes nothing), in UTC so the session's time zone does not matter.
@@ -166,7 +215,8 @@ as $$
     select case table_name
         when 'pipeline_runs' then content ->> 'run_id'
         when 'dbt_run_results' then (content ->> 'invocation_id') || '/' || (content ->> 'unique_id')
-        else coalesce(content ->> 'logged_at', content ->> 'erased_at') || '/'
+        else coalesce(content ->> 'logged_at', content ->> 'erased_at', content ->> 'archived_at')
+            || '/'
             || (content ->> 'reference')
     end
 $$;
@@ -203,7 +253,9 @@ do $$
 declare
     audited text;
 begin
-    foreach audited in array array['dbt_run_results', 'erasure_log', 'privacy_log'] loop
+    foreach audited in array array[
+        'dbt_run_results', 'erasure_log', 'privacy_log', 'chain_archives'
+    ] loop
         execute format(
             'create or replace trigger %I after insert on audit.%I '
             'for each row execute function audit.link_row()',
@@ -234,7 +286,7 @@ begin
         return;
     end if;
     foreach audited in array array[
-        'pipeline_runs', 'dbt_run_results', 'erasure_log', 'privacy_log'
+        'pipeline_runs', 'dbt_run_results', 'erasure_log', 'privacy_log', 'chain_archives'
     ] loop
         for content in execute format('select to_jsonb(t) from audit.%I as t', audited) loop
             digest := audit.row_digest(content);
@@ -253,6 +305,7 @@ alter function audit.link_rows_older_than_the_chain() owner to windfarm_owner;
 revoke all on function audit.link_rows_older_than_the_chain() from public;
 select audit.link_rows_older_than_the_chain();
 
+-- Links too: no change, and no deletion but of links a recorded archive covers.
 create or replace trigger audit_chain_is_final
 before update or delete on audit.audit_chain
 for each row execute function audit.refuse_rewrite();

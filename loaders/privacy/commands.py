@@ -1,6 +1,6 @@
 """The privacy and evidence commands of `python -m loaders` (docs/gdpr.md has the
-procedures): audit-verify, purge, lookup, access-request, erase, object, restrict,
-migrate-tokens (`erase` is scripts/security/erase_person.py's erasure too).
+procedures): audit-verify, audit-archive, purge, lookup, access-request, erase, object,
+restrict, migrate-tokens (`erase` is scripts/security/erase_person.py's erasure too).
 
 A person is named by `--identifier` (repeat it: name, e-mail, badge) or, to keep names
 out of the shell's history, `--identifiers-file` (one a line). Exit codes: 0 done,
@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 from loaders import logs
 from loaders.privacy import erasure, retention, rights, token_migration
 from loaders.privacy.pseudonymise import MissingKeyError
-from loaders.run import audit_chain
+from loaders.run import audit_archive, audit_chain
 from loaders.settings import Settings
 
 EXIT_DONE, EXIT_LEFT, EXIT_REFUSED = 0, 1, 2
@@ -36,9 +37,22 @@ def _print(lines: list[str]) -> None:
 
 
 def audit_verify(settings: Settings, args: argparse.Namespace) -> int:
+    """The chain in the database and, with --archive, the archived part in its files."""
     report = audit_chain.verify(settings, role=args.role)
     _print(report.lines())
-    return EXIT_DONE if report.ok else EXIT_LEFT
+    ok = report.ok
+    if args.archive:
+        archives = audit_chain.verify_archives(settings, args.archive, role=args.role)
+        _print(archives.lines())
+        ok = ok and archives.ok
+    return EXIT_DONE if ok else EXIT_LEFT
+
+
+def audit_archive_command(settings: Settings, args: argparse.Namespace) -> int:
+    """The administrator's archival of the trail's oldest part (loaders/run/audit_archive.py)."""
+    result = audit_archive.archive(settings, args.before, args.to, reference=args.reference)
+    _print(result.lines())
+    return EXIT_DONE
 
 
 def purge(settings: Settings, args: argparse.Namespace) -> int:
@@ -112,6 +126,7 @@ def migrate_tokens(settings: Settings, args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "audit-verify": audit_verify,
+    "audit-archive": audit_archive_command,
     "purge": purge,
     "lookup": lookup,
     "access-request": access_request,
@@ -149,6 +164,25 @@ def add_commands(
         choices=["quality_reader", "transformer", "admin"],
         help="who connects (default: the auditors' read-only role)",
     )
+    verify.add_argument(
+        "--archive",
+        action="append",
+        type=Path,
+        help="also recompute an archive file of audit-archive (repeat, oldest first)",
+    )
+    archive = commands.add_parser(
+        "audit-archive",
+        parents=common,
+        help="administrator: move the audit trail's links before a date to a file",
+    )
+    archive.add_argument(
+        "--before",
+        type=date.fromisoformat,
+        required=True,
+        help="YYYY-MM-DD: links made before this day (UTC) are archived",
+    )
+    archive.add_argument("--to", type=Path, required=True, help="the archive to write (.jsonl.gz)")
+    archive.add_argument("--reference", required=True, help="the DPO's decision or ticket")
     purge_command = commands.add_parser(
         "purge", parents=common, help="apply the retention periods now (the daily run does too)"
     )

@@ -22,6 +22,26 @@
 {% endmacro %}
 
 {#-
+    SQL: the select of a source's rows of the plausibility_bounds seed pivoted to one row
+    (always one, even with no seed row): <measure>_min, <measure>_max and
+    <measure>_max_hours_at_rated_power for each measure, and bound_count. `seed_relation`
+    is the CTE holding the seed.
+-#}
+{% macro plausibility_bounds_row(source_name, measures, seed_relation) -%}
+select
+{%- for measure in measures %}
+max(min_value) filter (where measure = '{{ measure }}') as {{ measure }}_min,
+max(max_value) filter (where measure = '{{ measure }}') as {{ measure }}_max,
+max(max_hours_at_rated_power) filter (where measure = '{{ measure }}')
+as {{ measure }}_max_hours_at_rated_power,
+{%- endfor %}
+count(*) as bound_count
+from {{ seed_relation }}
+where source_name = '{{ source_name }}'
+{%- endmacro %}
+
+
+{#-
     SQL: true when the value is outside its bounds (an empty bound is not checked; NaN is
     above every bound), false otherwise, never null. The bounds are the columns
     <measure>_min and <measure>_max of `bounds_relation` (the seed pivoted to one row);

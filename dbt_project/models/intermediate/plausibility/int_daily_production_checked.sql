@@ -32,20 +32,10 @@ plausibility_bounds as (
 
 ),
 
--- the seed's rows for this source as one row (always one, even with no seed row):
--- <measure>_min, <measure>_max, <measure>_max_hours_at_rated_power
+-- the seed's rows for this source as one row: <measure>_min, <measure>_max, ...
 bounds as (
 
-    select
-        {%- for measure in measures %}
-        max(min_value) filter (where measure = '{{ measure }}') as {{ measure }}_min,
-        max(max_value) filter (where measure = '{{ measure }}') as {{ measure }}_max,
-        max(max_hours_at_rated_power) filter (where measure = '{{ measure }}')
-            as {{ measure }}_max_hours_at_rated_power,
-        {%- endfor %}
-        count(*) as bound_count
-    from plausibility_bounds
-    where source_name = 'production'
+    {{ plausibility_bounds_row('production', measures, 'plausibility_bounds') | indent(4) }}
 
 ),
 

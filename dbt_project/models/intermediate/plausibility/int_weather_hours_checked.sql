@@ -30,18 +30,10 @@ plausibility_bounds as (
 
 ),
 
--- the seed's rows for this source as one row (always one, even with no seed row):
--- <measure>_min, <measure>_max
+-- the seed's rows for this source as one row: <measure>_min, <measure>_max, ...
 bounds as (
 
-    select
-        {%- for measure in measures %}
-        max(min_value) filter (where measure = '{{ measure }}') as {{ measure }}_min,
-        max(max_value) filter (where measure = '{{ measure }}') as {{ measure }}_max,
-        {%- endfor %}
-        count(*) as bound_count
-    from plausibility_bounds
-    where source_name = 'weather'
+    {{ plausibility_bounds_row('weather', measures, 'plausibility_bounds') | indent(4) }}
 
 ),
 

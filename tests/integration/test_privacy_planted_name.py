@@ -12,7 +12,7 @@ upper case, mixed case; cp1252 and UTF-8 files) in:
   field too many (her e-mail shifted into another column);
 - a headless export (its first line a data row naming her): the file is refused whole;
 - the sensor database's `alarm_event.acknowledged_by`: an alarm she acknowledged, and an
-  alarm rejected (a code that is no number) she acknowledged too.
+  alarm rejected (no code: blanks) she acknowledged too.
 
 Then the real daily run (`python -m loaders run`, as cron calls it: loader, retention,
 `dbt build`, the quality page, the JSON log) on a warehouse of its own, and the
@@ -142,7 +142,7 @@ def _plant(settings: Settings) -> None:
             "acknowledged_by) values (?, ?, ?, ?, ?)",
             [
                 ("MTC-T01", 5002, "2025-10-03 12:00:00", "2025-10-03 12:30:00", SPELLINGS[2]),
-                ("MTC-T02", "five", "2025-10-03 13:00:00", None, SPELLINGS[1]),
+                ("MTC-T02", "   ", "2025-10-03 13:00:00", None, SPELLINGS[1]),
             ],
         )
 

@@ -34,6 +34,11 @@ def scalar(
     return query(settings, statement, params, role=role)[0][0]
 
 
+def execute(settings: Settings, role: str, statement: str, params: tuple | dict = ()) -> None:
+    """One statement as `role`, for what it does (a refusal raises): the rights tests."""
+    query(settings, statement, params, role=role)
+
+
 def sensor_rows_landed(settings: Settings) -> int:
     """Rows the sensor loader kept: raw.scada_measurements plus its `__rejected` table
     (which dlt creates only once a row is rejected). A source row is in one or the other."""

@@ -23,6 +23,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 from psycopg2 import errorcodes
+from warehouse_sql import execute
 
 from loaders import warehouse
 from loaders.run import audit, audit_chain
@@ -39,15 +40,6 @@ AUDIT_TABLES = (
 )
 CUT_DAY = date(2025, 2, 1)  # the aged links are of 2025-01-15, the others of today
 TOMORROW = date.today() + timedelta(days=1)
-
-
-def execute(settings: Settings, role: str, statement: str, parameters: tuple = ()) -> None:
-    connection = warehouse.connect(settings, role)
-    try:
-        with connection, connection.cursor() as cursor:
-            cursor.execute(statement, parameters)
-    finally:
-        connection.close()
 
 
 def query(settings: Settings, statement: str, parameters: tuple = ()) -> list[tuple]:

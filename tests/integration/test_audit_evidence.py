@@ -18,6 +18,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 from psycopg2 import errorcodes
+from warehouse_sql import execute
 
 from loaders import warehouse
 from loaders.run import audit, audit_chain, security_checks
@@ -25,15 +26,6 @@ from loaders.settings import PROJECT_ROOT, Settings
 
 RUNTIME_ROLES = ("loader", "transformer", "analyst", "quality_reader")
 TABLES = ("pipeline_runs", "dbt_run_results", "erasure_log", "privacy_log", "audit_chain")
-
-
-def execute(settings: Settings, role: str, statement: str, parameters: tuple = ()) -> None:
-    connection = warehouse.connect(settings, role)
-    try:
-        with connection, connection.cursor() as cursor:
-            cursor.execute(statement, parameters)
-    finally:
-        connection.close()
 
 
 @pytest.fixture(scope="module")

@@ -186,7 +186,9 @@ def test_chromium_opens_every_view_with_no_error_and_no_outside_request(
         page.goto(server, timeout=120_000)
         for view in VIEWS:
             page.get_by_text(view, exact=True).first.click(timeout=120_000)
-            page.get_by_role("heading", name=view).wait_for(timeout=60_000)
+            # exact: the view before may still show a heading that contains the name
+            # ("Availability and lost energy per turbine") while this one is drawn
+            page.get_by_role("heading", name=view, exact=True).wait_for(timeout=60_000)
             page.wait_for_load_state("networkidle")
             if view != "Ingestion":
                 page.locator("[data-testid='stVegaLiteChart']").first.wait_for(timeout=60_000)

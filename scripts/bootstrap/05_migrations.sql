@@ -11,7 +11,9 @@ begin
     if exists (
         select 1 from information_schema.columns
         where table_schema = 'raw' and table_name = 'scada_alarms'
-            and column_name = 'alarm_code' and data_type <> 'text'
+            and column_name = 'alarm_code'
+            -- dlt writes text columns as varchar: both are text, only a number migrates
+            and data_type not in ('text', 'character varying')
     ) then
         drop view if exists staging.stg_scada__alarms cascade;
         alter table raw.scada_alarms alter column alarm_code type text using alarm_code::text;

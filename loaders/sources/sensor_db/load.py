@@ -174,7 +174,7 @@ def alarm_codes_as_text(settings: Settings, pipeline: dlt.Pipeline) -> None:
             found = cursor.fetchone()
     finally:
         connection.close()
-    if found is not None and found[0] != "text":
+    if found is not None and found[0] not in ("text", "character varying"):  # dlt's varchar
         raise AlarmCodesNotMigrated(
             f"raw.scada_alarms.alarm_code is {found[0]}, alarm codes are text now: run "
             "`python -m loaders bootstrap` once (it migrates the column), then "

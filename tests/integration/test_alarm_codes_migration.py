@@ -103,3 +103,16 @@ def test_bootstrap_migrates_integer_alarm_codes_to_text(old_warehouse: Settings)
     assert scalar(settings, "select to_regclass('raw.scada_alarms__rejected') is null") is True
     warehouse.bootstrap(settings)  # a second bootstrap changes nothing
     assert scalar(settings, column_type) == "text"
+
+
+def test_a_current_warehouse_keeps_its_staging_view_through_bootstrap(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """dlt lands text as varchar: a warehouse loaded with text codes has nothing to migrate,
+    and a bootstrap (each `loaders run` may do one) must not drop dbt's view over it."""
+    with fuhrlander_warehouse(settings, tmp_path, "alarm_current", tmp_path / "sensor.db") as own:
+        alarm_source(tmp_path / "sensor.db", ["1372", "FL-2314"])
+        load_sensor_db(own, DAY, DAY, Pseudonymiser(own.pseudonym_key))
+        query(own, "create view staging.stg_scada__alarms as select * from raw.scada_alarms")
+        warehouse.bootstrap(own)
+        assert scalar(own, "select to_regclass('staging.stg_scada__alarms') is not null") is True

@@ -12,22 +12,20 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
-from dataclasses import fields, replace
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
 import psycopg2
 import pytest
+from cli import NO_LOG_FILE, loaders_command
 from psycopg2 import errorcodes
 from warehouse_sql import execute
 
 from loaders import warehouse
 from loaders.run import audit, audit_chain
-from loaders.settings import PROJECT_ROOT, Settings
+from loaders.settings import Settings
 
 RUNTIME_ROLES = ("loader", "transformer", "analyst", "quality_reader")
 AUDIT_TABLES = (
@@ -117,24 +115,6 @@ def trail(settings: Settings) -> Iterator[Settings]:
         warehouse.drop_database(own)
 
 
-def loaders_command(settings: Settings, *arguments: str) -> subprocess.CompletedProcess:
-    """`python -m loaders ...` as the administrator or an auditor types it."""
-    environment = {
-        **{key: value for key, value in os.environ.items() if not key.startswith("WINDFARM_")},
-        **{f"WINDFARM_{f.name.upper()}": str(getattr(settings, f.name)) for f in fields(settings)},
-        "WINDFARM_LOG_DIR": "",
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "loaders", *arguments],
-        cwd=PROJECT_ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 def archive(settings: Settings, before: date, target: Path, reference: str = "DPO-ARCH-1"):
     completed = loaders_command(
         settings,
@@ -145,6 +125,7 @@ def archive(settings: Settings, before: date, target: Path, reference: str = "DP
         str(target),
         "--reference",
         reference,
+        extra_env=NO_LOG_FILE,
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     return completed
@@ -205,7 +186,7 @@ def test_archive_writes_the_file_removes_rows_and_links_and_the_chain_verifies(
 
         report = audit_chain.verify(copy)
         assert report.ok, report.lines()
-        verified = loaders_command(copy, "audit-verify")
+        verified = loaders_command(copy, "audit-verify", extra_env=NO_LOG_FILE)
         assert verified.returncode == 0, verified.stdout + verified.stderr
         # the chain left starts from the archive, not from the genesis
         [(first_previous,)] = query(
@@ -249,7 +230,9 @@ def test_the_archive_verifies_and_a_changed_row_in_it_is_found(
     with database_copy(trail, "file") as copy:
         target = tmp_path / "audit.jsonl.gz"
         archive(copy, CUT_DAY, target)
-        verified = loaders_command(copy, "audit-verify", "--archive", str(target))
+        verified = loaders_command(
+            copy, "audit-verify", "--archive", str(target), extra_env=NO_LOG_FILE
+        )
         assert verified.returncode == 0, verified.stdout + verified.stderr
         assert f"archive {target.name} OK: 5 link(s) through link 5" in verified.stdout
 
@@ -259,7 +242,9 @@ def test_the_archive_verifies_and_a_changed_row_in_it_is_found(
         changed = text.replace(b'"reference": "DPO-1"', b'"reference": "DPO-7"', 1)
         assert changed != text
         tampered.write_bytes(gzip.compress(changed))
-        broken = loaders_command(copy, "audit-verify", "--archive", str(tampered))
+        broken = loaders_command(
+            copy, "audit-verify", "--archive", str(tampered), extra_env=NO_LOG_FILE
+        )
         assert broken.returncode == 1
         assert "BROKEN" in broken.stdout
         assert "audit.erasure_log" in broken.stdout and "row changed" in broken.stdout
@@ -364,6 +349,7 @@ def test_a_row_left_behind_by_a_forced_archive_is_found(
             str(tmp_path / "x.jsonl.gz"),
             "--reference",
             "R",
+            extra_env=NO_LOG_FILE,
         )
         assert refused.returncode == 2, refused.stdout + refused.stderr
         assert "BROKEN" in refused.stderr
@@ -385,7 +371,13 @@ def test_a_second_archive_joins_the_first(trail: Settings, database_copy, tmp_pa
         assert audit_chain.verify(copy).ok
 
         both = loaders_command(
-            copy, "audit-verify", "--archive", str(first), "--archive", str(second)
+            copy,
+            "audit-verify",
+            "--archive",
+            str(first),
+            "--archive",
+            str(second),
+            extra_env=NO_LOG_FILE,
         )
         assert both.returncode == 0, both.stdout + both.stderr
         assert f"archive {first.name} OK: 5 link(s) through link 5" in both.stdout

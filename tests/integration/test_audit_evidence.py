@@ -7,22 +7,20 @@ superuser disabling triggers, which must not touch the session's warehouse.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
-from dataclasses import fields, replace
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import psycopg2
 import pytest
+from cli import NO_LOG_FILE, loaders_command
 from psycopg2 import errorcodes
 from warehouse_sql import execute
 
 from loaders import warehouse
 from loaders.run import audit, audit_chain, security_checks
-from loaders.settings import PROJECT_ROOT, Settings
+from loaders.settings import Settings
 
 RUNTIME_ROLES = ("loader", "transformer", "analyst", "quality_reader")
 TABLES = ("pipeline_runs", "dbt_run_results", "erasure_log", "privacy_log", "audit_chain")
@@ -104,7 +102,7 @@ def test_the_chain_links_every_row_and_verifies(trail: Settings) -> None:
     assert (report.links, report.rows) == (6, 5)
     assert report.head != audit_chain.GENESIS
 
-    completed = _audit_verify(trail)
+    completed = loaders_command(trail, "audit-verify", extra_env=NO_LOG_FILE)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert f"head {report.head}" in completed.stdout
 
@@ -146,31 +144,13 @@ def test_tampering_with_the_triggers_disabled_is_found(
         report = audit_chain.verify(copy)
         assert not report.ok
         assert any(problem in line for line in report.problems), report.problems
-        completed = _audit_verify(copy)
+        completed = loaders_command(copy, "audit-verify", extra_env=NO_LOG_FILE)
         assert completed.returncode == 1
         assert "BROKEN" in completed.stdout
 
 
 def _a_column(table: str) -> str:
     return "table_name" if table == "audit_chain" else "reference" if "log" in table else "run_id"
-
-
-def _audit_verify(settings: Settings) -> subprocess.CompletedProcess:
-    """The command an auditor types, configured by WINDFARM_* variables."""
-    environment = {
-        **{key: value for key, value in os.environ.items() if not key.startswith("WINDFARM_")},
-        **{f"WINDFARM_{f.name.upper()}": str(getattr(settings, f.name)) for f in fields(settings)},
-        "WINDFARM_LOG_DIR": "",
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "loaders", "audit-verify"],
-        cwd=PROJECT_ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def test_each_run_checks_grants_chain_and_clear_names_and_journals_it(

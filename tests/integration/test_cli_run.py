@@ -13,11 +13,12 @@ import shlex
 import socket
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import fields, replace
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import pytest
+from cli import settings_variables
 from pytest_httpserver import HTTPServer
 
 from loaders import logs, warehouse
@@ -31,13 +32,8 @@ SECRET_PASSWORD = "loader-SECRET-password"
 SECRET_TOKEN = "hook-SECRET-token-42"
 
 
-def cli_environment(settings: Settings) -> dict[str, str]:
-    """Every setting as the WINDFARM_* variable cron's environment file would set."""
-    return {f"WINDFARM_{f.name.upper()}": str(getattr(settings, f.name)) for f in fields(settings)}
-
-
 def use(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
-    for name, value in cli_environment(settings).items():
+    for name, value in settings_variables(settings).items():
         monkeypatch.setenv(name, value)
 
 

@@ -24,11 +24,12 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from cli import settings_variables
 from warehouse_sql import query, scalar, sensor_rows_landed
 
 from loaders.cli import main
@@ -84,12 +85,8 @@ def split_production_export(export: Path, late: Path) -> None:
         path.write_text("\r\n".join([header, *part]) + "\r\n", encoding="utf-8-sig")
 
 
-def environment(settings: Settings) -> dict[str, str]:
-    return {f"WINDFARM_{f.name.upper()}": str(getattr(settings, f.name)) for f in fields(settings)}
-
-
 def use(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
-    for name, value in environment(settings).items():
+    for name, value in settings_variables(settings).items():
         monkeypatch.setenv(name, value)
 
 
@@ -153,7 +150,7 @@ def kill_during_dbt(settings: Settings, argv: list[str]) -> list[str]:
     process = subprocess.Popen(
         [sys.executable, "-m", "loaders", *argv],
         cwd=PROJECT_ROOT,
-        env={**os.environ, **environment(settings), "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, **settings_variables(settings), "PYTHONUNBUFFERED": "1"},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

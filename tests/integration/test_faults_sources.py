@@ -9,11 +9,12 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import fields, replace
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import pytest
+from cli import settings_variables
 from pytest_httpserver import HTTPServer
 from warehouse_sql import query
 
@@ -53,10 +54,7 @@ def source_rows(settings: Settings, day: str) -> int:
 
 
 def environment(settings: Settings) -> dict[str, str]:
-    values = {
-        f"WINDFARM_{f.name.upper()}": str(getattr(settings, f.name)) for f in fields(settings)
-    }
-    return {**os.environ, **values}
+    return {**os.environ, **settings_variables(settings)}
 
 
 def test_weather_api_down_for_a_whole_run_is_caught_up_the_next_day(
@@ -75,8 +73,8 @@ def test_weather_api_down_for_a_whole_run_is_caught_up_the_next_day(
         weather_base_url=httpserver.url_for("/v1"),
         alert_webhook_url=httpserver.url_for("/alert"),
     )
-    for name in (f.name for f in fields(down)):
-        monkeypatch.setenv(f"WINDFARM_{name.upper()}", str(getattr(down, name)))
+    for name, value in settings_variables(down).items():
+        monkeypatch.setenv(name, value)
 
     code = main(["run", "--date", "2025-10-02", "--no-dbt"])
 

@@ -47,25 +47,24 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import shutil
 import sqlite3
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from cli import loaders_command
 from psycopg2 import sql
 from warehouse_sql import query
 
 from loaders import warehouse
 from loaders.privacy import leakscan, retention
 from loaders.privacy.pseudonymise import Pseudonymiser
-from loaders.settings import PROJECT_ROOT, Settings
+from loaders.settings import Settings
 from scripts.deliverable import database, sql_scripts
 
 DAY = date(2025, 10, 3)
@@ -87,27 +86,6 @@ class Planted:
     copy: Settings  # a copy of both, taken after the run, for the retention case
     copy_work: Path
     run: subprocess.CompletedProcess
-
-
-def _environment(settings: Settings) -> dict[str, str]:
-    """Every setting as the WINDFARM_* variable cron's environment file would set."""
-    inherited = {k: v for k, v in os.environ.items() if not k.startswith("WINDFARM_")}
-    values = {
-        f"WINDFARM_{f.name.upper()}": str(getattr(settings, f.name)) for f in fields(settings)
-    }
-    return {**inherited, **values}
-
-
-def _cli(settings: Settings, *arguments: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "loaders", *arguments],
-        cwd=PROJECT_ROOT,
-        env=_environment(settings),
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
 
 
 def _plant(settings: Settings) -> None:
@@ -160,7 +138,7 @@ def planted(
         _,
     ):
         _plant(park)
-        run = _cli(park, "run", "--date", DAY.isoformat())
+        run = loaders_command(park, "run", "--date", DAY.isoformat(), timeout=900)
         # what cron keeps of the run (mail or a redirect): part of what the product writes
         (work / "cron-output.txt").write_text(run.stdout + run.stderr, encoding="utf-8")
         with database_copy(park, "planted_retention") as copied:
@@ -350,8 +328,14 @@ def test_b_after_the_erasure_no_token_or_clear_name_remains(
     identifiers = tmp_path / "person.txt"  # outside the run's folders: the DPO's case file
     identifiers.write_text(f"{NAME}\n{EMAIL}\n", encoding="utf-8")
 
-    erased = _cli(
-        settings, "erase", "--reference", "DPO-PLANT", "--identifiers-file", str(identifiers)
+    erased = loaders_command(
+        settings,
+        "erase",
+        "--reference",
+        "DPO-PLANT",
+        "--identifiers-file",
+        str(identifiers),
+        timeout=900,
     )
 
     # 1: done, but the source files still name her (listed for redaction)

@@ -7,20 +7,19 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from dataclasses import fields, replace
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from cli import loaders_command
 from warehouse_sql import query
 
 from loaders import warehouse
 from loaders.privacy import retention
 from loaders.run import audit_chain, security_checks
-from loaders.settings import PROJECT_ROOT, Settings
+from loaders.settings import Settings
 
 DAY = 86_400
 OLD_TOKEN, NEW_TOKEN = "psn_" + "a" * 24, "psn_" + "b" * 24
@@ -88,32 +87,16 @@ def _write(path: Path, text: str) -> Path:
     return path
 
 
-def _purge(settings: Settings, *arguments: str) -> subprocess.CompletedProcess:
-    environment = {
-        **{key: value for key, value in os.environ.items() if not key.startswith("WINDFARM_")},
-        **{f"WINDFARM_{f.name.upper()}": str(getattr(settings, f.name)) for f in fields(settings)},
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "loaders", "purge", *arguments],
-        cwd=PROJECT_ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
 def test_a_purge_removes_what_outlived_its_period_and_keeps_the_rest(aged: Settings) -> None:
     root = Path(aged.csv_inbox).parent
-    dry = _purge(aged, "--dry-run", "--reference", "RET-TEST")
+    dry = loaders_command(aged, "purge", "--dry-run", "--reference", "RET-TEST", timeout=300)
     assert dry.returncode == 0, dry.stdout + dry.stderr
     # a row emptied, a row deleted, 2 source files, a dlt package, a log line, a run page
     assert "would purge 7 item(s)" in dry.stdout
     assert len(list(root.rglob("old__export.CSV"))) == 2
     assert query(aged, "select count(*) from audit.privacy_log") == [(0,)]
 
-    done = _purge(aged, "--reference", "RET-TEST")
+    done = loaders_command(aged, "purge", "--reference", "RET-TEST", timeout=300)
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert query(

@@ -7,16 +7,14 @@ link erased and kept out), and the token migration of the accent folding.
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
-from dataclasses import fields, replace
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from cli import loaders_command
 from warehouse_sql import query
 
 from loaders import warehouse
@@ -28,7 +26,7 @@ from loaders.privacy.pseudonymise import (
     normalise_before_accent_folding,
     subject_digest,
 )
-from loaders.settings import PROJECT_ROOT, Settings
+from loaders.settings import Settings
 from loaders.sources.production_csv.load import load_production_csv
 
 TECHNICIAN = ("Léa Fontaine", "lea.fontaine@energitech.fr")
@@ -69,22 +67,6 @@ def loaded(
         warehouse.drop_database(own)
 
 
-def _command(settings: Settings, *arguments: str) -> subprocess.CompletedProcess:
-    environment = {
-        **{key: value for key, value in os.environ.items() if not key.startswith("WINDFARM_")},
-        **{f"WINDFARM_{f.name.upper()}": str(getattr(settings, f.name)) for f in fields(settings)},
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "loaders", *arguments],
-        cwd=PROJECT_ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
 def _person_file(tmp_path: Path) -> Path:
     """The identifiers in a file: names stay out of the shell's history and `ps`."""
     path = tmp_path / "person.txt"
@@ -103,13 +85,26 @@ def _journal_is_not_personal(settings: Settings) -> None:
 
 
 def test_a_name_lookup_is_journalled(loaded: Settings, tmp_path: Path) -> None:
-    done = _command(
-        loaded, "lookup", "--reference", "LK-1", "--identifiers-file", str(_person_file(tmp_path))
+    done = loaders_command(
+        loaded,
+        "lookup",
+        "--reference",
+        "LK-1",
+        "--identifiers-file",
+        str(_person_file(tmp_path)),
+        timeout=300,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert all(token in done.stdout for token in _tokens(loaded))
-    counted = _command(
-        loaded, "erase", "--dry-run", "--reference", "LK-1", "--identifier", TECHNICIAN[1]
+    counted = loaders_command(
+        loaded,
+        "erase",
+        "--dry-run",
+        "--reference",
+        "LK-1",
+        "--identifier",
+        TECHNICIAN[1],
+        timeout=300,
     )
     assert "would change 2 row(s) of raw.maintenance_log.technician_email_pseudonym" in (
         counted.stdout  # her two interventions; a dry run changes nothing
@@ -124,7 +119,7 @@ def test_an_access_request_exports_rows_and_source_lines(loaded: Settings, tmp_p
     arguments = ("access-request", "--reference", "AR-1", "--output", str(output))
     person = ("--identifiers-file", str(_person_file(tmp_path)))
 
-    done = _command(loaded, *arguments, *person)
+    done = loaders_command(loaded, *arguments, *person, timeout=300)
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert output.stat().st_mode & 0o777 == 0o600
@@ -139,7 +134,7 @@ def test_an_access_request_exports_rows_and_source_lines(loaded: Settings, tmp_p
     rejected = export["tables"]["raw.maintenance_log__rejected"]  # a line with a bad date
     assert all(_tokens(loaded)[0] in json.dumps(row) for row in rejected)
     assert len(lines) == len(held) + len(rejected)  # each source line, each row it became
-    again = _command(loaded, *arguments, *person)
+    again = loaders_command(loaded, *arguments, *person, timeout=300)
     assert again.returncode == 2 and "never overwrites" in again.stderr
     [(details,)] = query(loaded, "select details from audit.privacy_log where reference = 'AR-1'")
     assert details["rows"] == {
@@ -165,9 +160,9 @@ def test_tokens_made_before_the_accent_folding_are_migrated(
     staff.write_text("Léa Fontaine\nCamille Durand\n", encoding="utf-8")
     arguments = ("migrate-tokens", "--reference", "CHG-1", "--identifiers-file", str(staff))
 
-    dry = _command(loaded, *arguments, "--dry-run")
+    dry = loaders_command(loaded, *arguments, "--dry-run", timeout=300)
     assert "would change 2 value(s)" in dry.stdout, dry.stdout + dry.stderr
-    done = _command(loaded, *arguments)
+    done = loaders_command(loaded, *arguments, timeout=300)
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert query(
@@ -193,8 +188,14 @@ def test_an_upheld_objection_erases_the_link_and_keeps_it_out(
     shouted.parent.mkdir(exist_ok=True)
     shouted.write_bytes("Intervention;Technicien\nINT-9;LÉA FONTAINE\n".encode("cp1252"))
 
-    done = _command(
-        loaded, "object", "--reference", "OB-1", "--identifiers-file", str(_person_file(tmp_path))
+    done = loaders_command(
+        loaded,
+        "object",
+        "--reference",
+        "OB-1",
+        "--identifiers-file",
+        str(_person_file(tmp_path)),
+        timeout=300,
     )
 
     assert done.returncode == 1, done.stdout + done.stderr  # the archived exports name her
@@ -217,7 +218,7 @@ def test_a_restricted_person_loads_blank_until_the_restriction_is_lifted(
     own = _warehouse(settings, park, tmp_path, "restricted")
     person = ("--identifiers-file", str(_person_file(tmp_path)))
     try:
-        done = _command(own, "restrict", "--reference", "RS-1", *person)
+        done = loaders_command(own, "restrict", "--reference", "RS-1", *person, timeout=300)
         assert done.returncode == 0, done.stdout + done.stderr
 
         outcome = load_production_csv(own, keys.pseudonymiser(own, rights.suppressed(own)))
@@ -230,7 +231,9 @@ def test_a_restricted_person_loads_blank_until_the_restriction_is_lifted(
             (_tokens(own)[0],),
         )
         assert rows > blank > 0 and hers == 0  # her interventions load, without her
-        lifted = _command(own, "restrict", "--lift", "--reference", "RS-2", *person)
+        lifted = loaders_command(
+            own, "restrict", "--lift", "--reference", "RS-2", *person, timeout=300
+        )
         assert lifted.returncode == 0, lifted.stdout + lifted.stderr
         assert rights.suppressed(own) == frozenset()
         assert query(

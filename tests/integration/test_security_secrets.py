@@ -19,6 +19,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from cli import settings_variables
 
 from loaders import warehouse
 from loaders.demo_park import generate, serve_in_background
@@ -69,7 +70,7 @@ def secret_run(
             own = replace(own, weather_base_url=server.base_url)
             environment = {
                 **os.environ,
-                **{f"WINDFARM_{f.name.upper()}": str(getattr(own, f.name)) for f in fields(own)},
+                **settings_variables(own),
             }
             completed = subprocess.run(
                 [sys.executable, "-m", "loaders", "run", "--date", "2025-10-02"],

@@ -8,21 +8,7 @@
 {{ return(31) }}
 {% endmacro %}
 
-{#-
-    The first of those days as a SQL date literal: the newest measured day of `fact`
-    (its measured_date index) minus quality_recent_days() - 1; null::date when the fact
-    is empty or dbt only parses. A literal rather than `>= (select ...)`, which PostgreSQL
-    estimates at a third of the table and answers by scanning the whole history (as
-    reprocess_from_date).
--#}
+{#- The first of those days as a SQL date literal (macro newest_days_first_date). -#}
 {% macro quality_recent_first_date(fact) %}
-{%- if execute -%}
-{%- set found = run_query(
-    'select max(measured_date) - ' ~ (quality_recent_days() - 1) ~ ' from ' ~ fact
-).columns[0].values()[0] -%}
-{%- if found is not none -%}
-{{ return("'" ~ found ~ "'::date") }}
-{%- endif -%}
-{%- endif -%}
-{{ return('null::date') }}
+{{ return(newest_days_first_date(fact, quality_recent_days())) }}
 {% endmacro %}

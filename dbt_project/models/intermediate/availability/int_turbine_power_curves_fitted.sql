@@ -4,9 +4,14 @@
     mean power per bin): the second estimate of expected power, for a turbine whose real
     curve differs from its model's sheet. Fitted on the periods in full performance of
     the fit_days (var availability_curve_fit_days, default 90) up to the newest measured
-    day, so that a daily build reads a window of constant size whatever the history; a
-    bin needs availability_curve_min_periods periods (default 3) to count.
+    day, so that a daily build reads a window of constant size whatever the history (the
+    first day a literal, read through the day index: with the newest day found in SQL,
+    PostgreSQL read the whole history twice); a bin needs availability_curve_min_periods
+    periods (default 3) to count.
 -#}
+{%- set first_date = newest_days_first_date(
+    ref('int_turbine_periods_categorised'), var('availability_curve_fit_days', 90)
+) %}
 {{
     config(
         materialized='table',
@@ -21,12 +26,7 @@ with
 periods as (
 
     select * from {{ ref('int_turbine_periods_categorised') }}
-
-),
-
-newest as (
-
-    select max(measured_date) as newest_date from periods
+    where measured_date >= {{ first_date }}
 
 ),
 
@@ -37,13 +37,10 @@ valid as (
         round(periods.normalised_wind_speed_ms * 2) / 2 as wind_bin_ms,
         periods.actual_power_kw
     from periods
-    cross join newest
     where
         periods.availability_category = 'full_performance'
         and periods.actual_power_kw is not null
         and periods.normalised_wind_speed_ms is not null
-        and periods.measured_date
-        > newest.newest_date - {{ var('availability_curve_fit_days', 90) }}
 
 ),
 

@@ -1,7 +1,8 @@
 """Rejected rows follow their source (issue 24): a corrected source row or file supersedes
 its earlier rejected rows, so that source rows = rows landed + rows rejected holds after
-the correction too; a file, or a turbine's day, with every row rejected makes the run
-`partial` and names it. Loads only (no dbt build): the loader is what decides both.
+the correction too; a file, a turbine's day, or the run's read of the alarm table, with
+every row rejected makes the run `partial` and names it. Loads only (no dbt build): the
+loader is what decides both.
 
 Each test has a demo-park warehouse of its own, two days long, and edits the park's
 sources (its SQLite sensor database, its CSV inbox) between two runs."""
@@ -173,6 +174,55 @@ def test_a_turbine_day_with_every_row_rejected_makes_the_run_partial_and_names_i
 
     assert corrected.status == "success", corrected.errors()
     assert rejected(park, "scada_measurements__rejected") == 0
+    assert_every_source_row_once(park)
+
+
+def test_an_alarm_read_with_every_row_rejected_makes_the_run_partial_and_names_it(
+    park: Settings,
+) -> None:
+    """Every alarm of the window with a start no clock has (25:00): none lands, the run is
+    partial and names the alarm table; one start corrected is enough for a success."""
+    starts = source(
+        park,
+        "select id, started_at_utc from alarm_event where started_at_utc >= ? "
+        "and started_at_utc < ? order by id",
+        WINDOW,
+    )
+    assert len(starts) >= 2, starts
+    source(
+        park,
+        "update alarm_event set started_at_utc = substr(started_at_utc, 1, 10) || ' 25:00:00' "
+        "where started_at_utc >= ? and started_at_utc < ?",
+        WINDOW,
+    )
+
+    run = load(park)
+
+    assert (run.status, run.exit_code) == ("partial", pipeline.EXIT_PARTIAL)
+    sensor = outcome_of(run, "sensor_db")
+    assert not sensor.ok, sensor.details
+    assert f"alarm_event: every alarm row read for {FIRST} to {LAST}" in sensor.error
+    assert f"({len(starts):,} rows)" in sensor.error
+    assert "raw.scada_alarms__rejected" in sensor.error, sensor.error
+    assert sensor.details["fully_rejected_alarms"] == {
+        "table": "alarm_event",
+        "rows_rejected": len(starts),
+    }
+    assert "fully_rejected_windows" not in sensor.details  # the measurements all landed
+    assert sensor_rows_landed(park) == source_measurements(park)
+    assert rejected(park, "scada_alarms__rejected") == len(starts)
+    assert rejected(park, "scada_alarms") == 0  # not a row landed: dlt made no table yet
+
+    # the control: one alarm readable again lands, and the read is no longer all rejected
+    row_id, started = starts[0]
+    source(park, "update alarm_event set started_at_utc = ? where id = ?", (started, row_id))
+
+    corrected = load(park)
+
+    assert corrected.status == "success", corrected.errors()
+    assert "fully_rejected_alarms" not in outcome_of(corrected, "sensor_db").details
+    assert query(park, "select source_row_id from raw.scada_alarms") == [(row_id,)]
+    assert rejected(park, "scada_alarms__rejected") == len(starts) - 1
     assert_every_source_row_once(park)
 
 

@@ -546,8 +546,9 @@ def sensor_db_source(
                     "_source_table": alarm_table,
                 }
             )
+        stats.alarms_loaded, stats.alarms_rejected = len(rows), int(rejected.sum())
         logs.event(
-            "sensor_db", f"{alarm_table}: {len(rows):,} alarms, {int(rejected.sum())} rejected"
+            "sensor_db", f"{alarm_table}: {len(rows):,} alarms, {stats.alarms_rejected} rejected"
         )
         yield _reloaded(rows, "scada_alarms", ALARM_RELOAD_KEY, ALARM_COLUMN_HINTS)
         if rejected.any():

@@ -102,11 +102,18 @@ def load_sensor_db(
     if stats.tables_skipped:
         details["tables_skipped"] = stats.tables_skipped
     details["rejected_rows_superseded"] = superseded
-    error = None
+    problems = []
     if fully_rejected:
         details["fully_rejected_windows"] = [list(window) for window in fully_rejected]
-        error = rejected.windows_message(fully_rejected, rejected.MEASUREMENTS.rejected)
-        logs.event("sensor_db", error, level="error")
+        problems.append(rejected.windows_message(fully_rejected, rejected.MEASUREMENTS.rejected))
+    if stats.alarms_rejected and not stats.alarms_loaded:
+        table = settings.sensor_alarm_table
+        details["fully_rejected_alarms"] = {"table": table, "rows_rejected": stats.alarms_rejected}
+        days = (start.date(), end.date())
+        problems.append(rejected.alarms_message(table, stats.alarms_rejected, days))
+    for problem in problems:
+        logs.event("sensor_db", problem, level="error")
+    error = "; ".join(problems) or None
     outcome = SourceOutcome(
         "sensor_db", ok=error is None, rows=row_counts(pipeline), details=details, error=error
     )

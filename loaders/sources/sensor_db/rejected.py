@@ -1,5 +1,5 @@
 """Rejected rows follow their source: after a load, the rejected rows it supersedes go, and
-the windows it could not land a single row of are named.
+the windows (for the alarms, the read) it could not land a single row of are named.
 
 The count invariant (source rows = rows landed + rows rejected) must hold after a
 correction too, not only after the first read. A row landed is replaced when its day is
@@ -23,7 +23,7 @@ they stay until removed by hand (docs/sources.md).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from psycopg2 import sql
 
@@ -163,4 +163,14 @@ def windows_message(windows: list[tuple[str, str, int]], rejected_table: str) ->
     return (
         f"every row rejected for {len(windows)} turbine-day(s) (turbine, UTC day): {listed}; "
         f"the reasons are in raw.{rejected_table}"
+    )
+
+
+def alarms_message(source_table: str, rows: int, days: tuple[date, date]) -> str:
+    """The run's error naming the alarm table whose read of the UTC days [days[0], days[1])
+    had rejected rows and landed none (alarms are too few a day to name windows)."""
+    last = days[1] - timedelta(days=1)
+    return (
+        f"{source_table}: every alarm row read for {days[0]} to {last} (UTC days) rejected "
+        f"({rows:,} rows); the reasons are in raw.{ALARMS.rejected}"
     )

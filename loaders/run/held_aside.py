@@ -6,9 +6,19 @@ staging but out of core and ml; `quality.quality_held_aside` lists them (docs/so
 "Ids the configuration does not know"). While that mart has rows, every run that built
 it is `partial` and says which values to add; the first build after they are added
 publishes the rows and lists nothing.
+
+A value learnt late changes more than its own rows: an alarm code's meaning, an
+intervention's type or component decide the operating states and failure labels of the
+periods they cover, which the incremental models rewrite only within their reprocess
+window. So a run remembers what was held aside before its build (`first_days`), and what
+the build published (`published_since`) has its older periods built again (pipeline.py).
+A turbine learnt late needs none of that: its incremental tables reach back to its first
+day by themselves (macro reprocess_from_date).
 """
 
 from __future__ import annotations
+
+from datetime import date
 
 from loaders.settings import Settings
 from loaders.warehouse import connect
@@ -16,6 +26,8 @@ from loaders.warehouse import connect
 MART = "quality.quality_held_aside"
 # values named per column in the run's message; the mart has them all
 SHOWN_PER_COLUMN = 10
+# the columns whose values decide the operating states and failure labels of past periods
+STATE_COLUMNS = ("alarm_code", "intervention_type", "component")
 
 
 def message(settings: Settings) -> str | None:
@@ -53,3 +65,40 @@ def message(settings: Settings) -> str | None:
         more = len(values) - len(shown)
         parts.append(f"{column} {', '.join(shown)}" + (f" and {more} more" if more else ""))
     return "held aside until the configuration knows them: " + "; ".join(parts)
+
+
+def first_days(settings: Settings) -> dict[tuple[str, str], date]:
+    """(column, value) -> the first day of its rows, for every value of STATE_COLUMNS the
+    mart holds aside now; empty when nothing is held aside or the mart is not built."""
+    connection = connect(settings, "transformer")
+    try:
+        connection.set_session(readonly=True)
+        with connection.cursor() as cursor:
+            cursor.execute("select to_regclass(%s) is not null", (MART,))
+            row = cursor.fetchone()
+            if not (row and row[0]):
+                return {}
+            cursor.execute(
+                f"""
+                select column_name, unknown_value, min(first_seen_date)
+                  from {MART}
+                 where column_name = any(%s) and unknown_value is not null
+                   and first_seen_date is not null
+                 group by 1, 2
+                """,  # noqa: S608 - MART is a constant
+                (list(STATE_COLUMNS),),
+            )
+            return {(str(c), str(v)): first for c, v, first in cursor.fetchall()}
+    finally:
+        connection.close()
+
+
+def published_since(
+    settings: Settings, before: dict[tuple[str, str], date]
+) -> dict[tuple[str, str], date]:
+    """The values of `before` (first_days before a build) that the mart no longer holds
+    aside after it: the configuration learnt them (or the source corrected them)."""
+    if not before:
+        return {}
+    still_held = first_days(settings)
+    return {key: day for key, day in before.items() if key not in still_held}

@@ -32,7 +32,7 @@ from typing import Any
 from loaders import logs, park_config
 from loaders.privacy import keys, retention, rights
 from loaders.reports import elementary, write_report
-from loaders.run import audit, held_aside, recovery, runlock, security_checks
+from loaders.run import audit, held_aside, recovery, reprocess, runlock, security_checks
 from loaders.settings import Settings
 from loaders.sources.landing import SourceOutcome, causes, describe
 from loaders.sources.production_csv.load import load_production_csv
@@ -163,6 +163,32 @@ def _status(
     ):
         return "failed"
     return "partial" if failed_sources or held else "success"
+
+
+def _build(settings: Settings, date_from: date, date_to: date) -> dbt.DbtOutcome:
+    """The run's `dbt build`; when it publishes an alarm code, intervention type or
+    component held aside until now, whose rows start before the run's days, a second
+    build rewrites the incremental models from that first day (held_aside.py: the states
+    and labels of those periods change too), as `rebuild --from` would by hand. Its
+    monitors still judge the run's own days."""
+    before = held_aside.first_days(settings)
+    outcome = elementary.build(settings, date_from, date_to)
+    if outcome.status != "success":
+        return outcome
+    learnt = held_aside.published_since(settings, before)
+    older = {key: day for key, day in learnt.items() if day < date_from}
+    if not older:
+        return outcome
+    first = min(older.values())
+    _, newest = reprocess.loaded_span(settings)
+    extra, reprocess_days = reprocess.from_day(max(newest or date_to, date_to), first)
+    named = ", ".join(f"{column} {value}" for column, value in sorted(older))
+    logs.event(
+        "dbt",
+        f"now known, published from {first}: {named}; the incremental models are built "
+        f"again from that day (reprocess_days={reprocess_days})",
+    )
+    return elementary.build(settings, date_from, date_to, *extra)
 
 
 def _held_aside(settings: Settings, dbt_outcome: dbt.DbtOutcome) -> str | None:
@@ -334,7 +360,7 @@ def run(
         if not build:
             logs.event("dbt", "dbt build deferred: the caller builds once for all its days")
             return sources, dbt.DbtOutcome(status="deferred")
-        return sources, elementary.build(settings, date_from, date_to)
+        return sources, _build(settings, date_from, date_to)
 
     return _audited(
         settings,

@@ -19,13 +19,12 @@ incremental models from day D onwards by widening `reprocess_days`; `--full` run
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from loaders import logs
-from loaders.run import pipeline, recovery, runlock
+from loaders.run import pipeline, recovery, reprocess, runlock
 from loaders.settings import Settings
 from loaders.warehouse import connect
 
@@ -173,23 +172,6 @@ def backfill(
     return result
 
 
-def loaded_span(settings: Settings) -> tuple[date | None, date | None]:
-    """The first and last measurement days in raw (None, None when nothing is loaded)."""
-    connection = connect(settings, "transformer")
-    try:
-        with connection, connection.cursor() as cursor:
-            cursor.execute("select to_regclass('raw.scada_measurements') is not null")
-            if not cursor.fetchone()[0]:
-                return None, None
-            cursor.execute(
-                "select min(measured_date), max(measured_date) from raw.scada_measurements"
-            )
-            first, last = cursor.fetchone()
-            return first, last
-    finally:
-        connection.close()
-
-
 def rebuild(
     settings: Settings,
     date_from: date | None,
@@ -207,7 +189,7 @@ def rebuild(
     that window to start at `date_from` (the other models are tables, rebuilt every time).
     `select` narrows the build to some models (dbt's --select syntax, their tests included).
     """
-    first, newest = loaded_span(settings)
+    first, newest = reprocess.loaded_span(settings)
     today = datetime.now(UTC).date()
     if full:
         extra: tuple[str, ...] = ("--full-refresh",)
@@ -215,13 +197,12 @@ def rebuild(
     else:
         if date_from is None:
             raise ValueError("rebuild needs --from DAY (or --full)")
-        reprocess = max(0, (newest - date_from).days) if newest else 0
-        extra = ("--vars", json.dumps({"reprocess_days": reprocess}))
+        extra, reprocess_days = reprocess.from_day(newest, date_from)
         window = (date_from, date_to or newest or date_from)
         logs.event(
             "rebuild",
             f"incremental models rebuilt from {date_from} to the newest day {newest} "
-            f"(reprocess_days={reprocess})",
+            f"(reprocess_days={reprocess_days})",
         )
     if select:
         extra += ("--select", select)

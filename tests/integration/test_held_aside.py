@@ -2,7 +2,7 @@
 aside: kept in staging, out of core and ml, listed in quality.quality_held_aside, and the
 run is `partial` naming them (docs/sources.md, "Ids the configuration does not know").
 Once the configuration knows them, the next run publishes them, even days older than its
-reprocess window."""
+reprocess window, with the operating states a late-learnt alarm code decides."""
 
 from __future__ import annotations
 
@@ -178,3 +178,49 @@ def test_unknown_ids_are_held_aside_then_published(park: tuple[Settings, Path]) 
     assert now["ml_turbine_hourly_features"] == 24
     assert now["fct_alarms"] == 1
     assert now["fct_maintenance_events"] == 0
+
+
+def stopped_periods(settings: Settings, code: str) -> int:
+    return int(
+        scalar(
+            settings,
+            "select count(*) from intermediate.int_turbine_states_classified "
+            "where stop_alarm_code = %s",
+            (code,),
+        )
+    )
+
+
+def test_a_stop_code_learnt_late_restates_the_periods_it_covers(
+    park: tuple[Settings, Path],
+) -> None:
+    """An alarm of 2 October, closed two hours later, with a code the catalogue learns only
+    before a run of 7 October: that run publishes it and, since a stop code decides the
+    operating state, builds 2 October's periods again (older than its reprocess window,
+    and the alarm is not read again: pipeline._build, held_aside.published_since)."""
+    settings, sensor = park
+    code = "FL-2399"
+    with closing(sqlite3.connect(sensor)) as connection, connection:
+        started, ended = (
+            row[0]
+            for row in connection.execute(
+                "select ts_utc from scada_10min where turbine_id = 'MTC-T01' "
+                "and ts_utc like '2025-10-02%' order by ts_utc limit 2 offset 24"
+            )
+        )
+        connection.execute(
+            "insert into alarm_event (turbine_id, alarm_code, started_at_utc, ended_at_utc)"
+            " values ('MTC-T01', ?, ?, ?)",
+            (code, started, ended),
+        )
+    loaded = pipeline.run(settings, date(2025, 10, 2), date(2025, 10, 2), with_report=False)
+    assert f"alarm_code {code} (1 rows)" in str(loaded.errors()["held_aside"])
+    assert stopped_periods(settings, code) == 0
+
+    codes = Path(settings.park_folder) / "reference" / "alarm_codes.csv"
+    with codes.open("a", encoding="utf-8") as handle:
+        handle.write(f"{code},Hydraulic pressure lost,fault,pitch_system,true,false\n")
+    later = pipeline.run(settings, LAST, LAST, with_report=False)
+
+    assert code not in str(later.errors().get("held_aside", "")), later.errors()
+    assert stopped_periods(settings, code) > 0

@@ -30,10 +30,8 @@ SHOWN_PER_COLUMN = 10
 STATE_COLUMNS = ("alarm_code", "intervention_type", "component")
 
 
-def message(settings: Settings) -> str | None:
-    """The run's error message naming the held-aside values per column, e.g.
-    "held aside until the configuration knows them: turbine_id MTC-T99 (144 rows)";
-    None when nothing is held aside (or the mart is not built)."""
+def _read_mart(settings: Settings, query: str, parameters: tuple = ()) -> list[tuple] | None:
+    """The rows of `query` on the mart, read only; None when the mart is not built."""
     connection = connect(settings, "transformer")
     try:
         connection.set_session(readonly=True)
@@ -42,18 +40,25 @@ def message(settings: Settings) -> str | None:
             row = cursor.fetchone()
             if not (row and row[0]):
                 return None
-            cursor.execute(
-                f"""
-                select column_name, coalesce(unknown_value, '(empty)'),
-                       sum(held_row_count)::bigint
-                  from {MART}
-                 group by 1, 2
-                 order by 1, 2
-                """  # noqa: S608 - MART is a constant
-            )
-            found = cursor.fetchall()
+            cursor.execute(query, parameters)
+            return cursor.fetchall()
     finally:
         connection.close()
+
+
+def message(settings: Settings) -> str | None:
+    """The run's error message naming the held-aside values per column, e.g.
+    "held aside until the configuration knows them: turbine_id MTC-T99 (144 rows)";
+    None when nothing is held aside (or the mart is not built)."""
+    found = _read_mart(
+        settings,
+        f"""
+        select column_name, coalesce(unknown_value, '(empty)'), sum(held_row_count)::bigint
+          from {MART}
+         group by 1, 2
+         order by 1, 2
+        """,  # noqa: S608 - MART is a constant
+    )
     if not found:
         return None
     by_column: dict[str, list[str]] = {}
@@ -70,27 +75,18 @@ def message(settings: Settings) -> str | None:
 def first_days(settings: Settings) -> dict[tuple[str, str], date]:
     """(column, value) -> the first day of its rows, for every value of STATE_COLUMNS the
     mart holds aside now; empty when nothing is held aside or the mart is not built."""
-    connection = connect(settings, "transformer")
-    try:
-        connection.set_session(readonly=True)
-        with connection.cursor() as cursor:
-            cursor.execute("select to_regclass(%s) is not null", (MART,))
-            row = cursor.fetchone()
-            if not (row and row[0]):
-                return {}
-            cursor.execute(
-                f"""
-                select column_name, unknown_value, min(first_seen_date)
-                  from {MART}
-                 where column_name = any(%s) and unknown_value is not null
-                   and first_seen_date is not null
-                 group by 1, 2
-                """,  # noqa: S608 - MART is a constant
-                (list(STATE_COLUMNS),),
-            )
-            return {(str(c), str(v)): first for c, v, first in cursor.fetchall()}
-    finally:
-        connection.close()
+    found = _read_mart(
+        settings,
+        f"""
+        select column_name, unknown_value, min(first_seen_date)
+          from {MART}
+         where column_name = any(%s) and unknown_value is not null
+           and first_seen_date is not null
+         group by 1, 2
+        """,  # noqa: S608 - MART is a constant
+        (list(STATE_COLUMNS),),
+    )
+    return {(str(c), str(v)): first for c, v, first in found or []}
 
 
 def published_since(

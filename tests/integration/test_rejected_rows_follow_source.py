@@ -180,19 +180,19 @@ def test_a_turbine_day_with_every_row_rejected_makes_the_run_partial_and_names_i
 def test_an_alarm_read_with_every_row_rejected_makes_the_run_partial_and_names_it(
     park: Settings,
 ) -> None:
-    """Every alarm of the window with a start no clock has (25:00): none lands, the run is
-    partial and names the alarm table; one start corrected is enough for a success."""
-    starts = source(
+    """Every alarm of the window without a turbine id (a broken view, say): none lands,
+    the run is partial and names the alarm table; one corrected is enough for a success.
+    (An alarm whose start cannot be placed in a day is not counted: test_hostile_run.)"""
+    alarms = source(
         park,
-        "select id, started_at_utc from alarm_event where started_at_utc >= ? "
+        "select id, turbine_id from alarm_event where started_at_utc >= ? "
         "and started_at_utc < ? order by id",
         WINDOW,
     )
-    assert len(starts) >= 2, starts
+    assert len(alarms) >= 2, alarms
     source(
         park,
-        "update alarm_event set started_at_utc = substr(started_at_utc, 1, 10) || ' 25:00:00' "
-        "where started_at_utc >= ? and started_at_utc < ?",
+        "update alarm_event set turbine_id = '' where started_at_utc >= ? and started_at_utc < ?",
         WINDOW,
     )
 
@@ -202,27 +202,27 @@ def test_an_alarm_read_with_every_row_rejected_makes_the_run_partial_and_names_i
     sensor = outcome_of(run, "sensor_db")
     assert not sensor.ok, sensor.details
     assert f"alarm_event: every alarm row read for {FIRST} to {LAST}" in sensor.error
-    assert f"({len(starts):,} rows)" in sensor.error
+    assert f"({len(alarms):,} rows)" in sensor.error
     assert "raw.scada_alarms__rejected" in sensor.error, sensor.error
     assert sensor.details["fully_rejected_alarms"] == {
         "table": "alarm_event",
-        "rows_rejected": len(starts),
+        "rows_rejected": len(alarms),
     }
     assert "fully_rejected_windows" not in sensor.details  # the measurements all landed
     assert sensor_rows_landed(park) == source_measurements(park)
-    assert rejected(park, "scada_alarms__rejected") == len(starts)
+    assert rejected(park, "scada_alarms__rejected") == len(alarms)
     assert rejected(park, "scada_alarms") == 0  # not a row landed: dlt made no table yet
 
     # the control: one alarm readable again lands, and the read is no longer all rejected
-    row_id, started = starts[0]
-    source(park, "update alarm_event set started_at_utc = ? where id = ?", (started, row_id))
+    row_id, turbine = alarms[0]
+    source(park, "update alarm_event set turbine_id = ? where id = ?", (turbine, row_id))
 
     corrected = load(park)
 
     assert corrected.status == "success", corrected.errors()
     assert "fully_rejected_alarms" not in outcome_of(corrected, "sensor_db").details
     assert query(park, "select source_row_id from raw.scada_alarms") == [(row_id,)]
-    assert rejected(park, "scada_alarms__rejected") == len(starts) - 1
+    assert rejected(park, "scada_alarms__rejected") == len(alarms) - 1
     assert_every_source_row_once(park)
 
 

@@ -546,9 +546,11 @@ def sensor_db_source(
                     "_source_table": alarm_table,
                 }
             )
-        stats.alarms_loaded, stats.alarms_rejected = len(rows), int(rejected.sum())
+        # rows without a start in the window (missing, unplaceable) are read by every run:
+        # they are rejected each time but, as for measurements, not counted against it
+        stats.alarms_loaded, stats.alarms_rejected = len(rows), int((rejected & window).sum())
         logs.event(
-            "sensor_db", f"{alarm_table}: {len(rows):,} alarms, {stats.alarms_rejected} rejected"
+            "sensor_db", f"{alarm_table}: {len(rows):,} alarms, {int(rejected.sum())} rejected"
         )
         yield _reloaded(rows, "scada_alarms", ALARM_RELOAD_KEY, ALARM_COLUMN_HINTS)
         if rejected.any():

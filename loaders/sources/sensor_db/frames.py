@@ -57,8 +57,9 @@ class SensorDbStats:
     # (turbine, UTC day) -> rows rejected there whose turbine and time were readable: a
     # window none of whose rows landed makes the run partial (load.fully_rejected_windows)
     rejected_windows: dict[tuple[str, str], int] = field(default_factory=dict)
-    # the alarm rows of the run's read that landed and that were rejected: too few a day
-    # for windows, so a read none of whose rows landed makes the run partial as a whole
+    # the alarm rows of the run's read that landed, and those rejected whose start lies in
+    # the window: too few a day for per-day windows, so a read that rejected such rows and
+    # landed none makes the run partial as a whole
     alarms_loaded: int = 0
     alarms_rejected: int = 0
 
